@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* events.json records (SPEC §5, Suricata EVE conventions). */
+#ifndef WC_EVE_H
+#define WC_EVE_H
+
+#include <stdio.h>
+
+#include "wirecheck/shm.h"
+
+/* One anomaly event line. evidence_frame: its frame in evidence.pcap, 0 if
+ * it has none. */
+void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame);
+/* The stats event: counters of every worker, summed. */
+void eve_write_stats(FILE *f, struct wc_shm_header *h, const char *reason);
+/* ISO 8601 UTC with microseconds. */
+void eve_timestamp(uint64_t ts_ns, char *buf, size_t len);
+const char *eve_proto_name(uint8_t proto, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const enum wc_anomaly bad_anomaly[WC_LAYER_COUNT] = {
+	[WC_LAYER_IPV4] = WC_ANOM_IPV4_CHECKSUM_BAD,
+	[WC_LAYER_TCP] = WC_ANOM_TCP_CHECKSUM_BAD,
+	[WC_LAYER_UDP] = WC_ANOM_UDP_CHECKSUM_BAD,
+	[WC_LAYER_ICMP] = WC_ANOM_ICMP_CHECKSUM_BAD,
+	[WC_LAYER_ICMPV6] = WC_ANOM_ICMPV6_CHECKSUM_BAD,
+};
+
+int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
+		   uint32_t linktype, uint32_t mtu)
+{
+	memset(w, 0, sizeof(*w));
+	if (id >= hdr->n_workers)
+		return -EINVAL;
+	w->id = id;
+	w->hdr = hdr;
+	w->shm = wc_shm_worker(hdr, id);
+	w->ctr = &w->shm->counters;
+	w->linktype = linktype;
+	w->rate_limit = hdr->rate_limit;
+	w->ring_policy = hdr->ring_policy;
+	w->dcfg.mtu = mtu;
+	w->rl = calloc(WC_RATELIMIT_SLOTS, sizeof(*w->rl));
+	return w->rl ? 0 : -ENOMEM;
+}
+
+void wc_worker_fini(struct wc_worker *w)
+{
+	free(w->rl);
+	w->rl = NULL;
+}
+
+/* 64-bit mix (splitmix64 finaliser): cheap and well distributed. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t hash_bytes(uint64_t h, const uint8_t *b, unsigned n)
+{
+	for (unsigned i = 0; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, b + i, 8);
+		h = mix64(h ^ v);
+	}
+	if (n & 7) {
+		uint64_t v = 0;
+		memcpy(&v, b + (n & ~7u), n & 7);
+		h = mix64(h ^ v);
+	}
+	return h;
+}
+
+uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx)
+{
+	if (ip_idx >= p->n_ip)
+		return 0;
+	const struct wc_ip_layer *ip = &p->ip[ip_idx];
+	unsigned alen = ip->family == 4 ? 4 : 16;
+	const uint8_t *a = ip->src, *b = ip->dst;
+	uint16_t pa = ip->sport, pb = ip->dport;
+	int c = memcmp(a, b, alen);
+	if (c > 0 || (c == 0 && pa > pb)) { /* normalise the direction */
+		a = ip->dst;
+		b = ip->src;
+		pa = ip->dport;
+		pb = ip->sport;
+	}
+	uint64_t h = mix64(((uint64_t)ip->family << 56) ^ ((uint64_t)ip->proto << 48) ^
+			   ((uint64_t)pa << 16) ^ pb);
+	h = hash_bytes(h, a, alen);
+	h = hash_bytes(h, b, alen);
+	h = mix64(h ^ ((uint64_t)(ip->nvlan ? ip->vlan[0] : 0) << 32) ^
+		  (ip->nvlan > 1 ? ip->vlan[1] : 0) ^
+		  ((uint64_t)(ip->depth ? p->tunnel_id : 0) << 12));
+	/* 51 bits: exact in JSON numbers read as doubles */
+	return (h & ((1ULL << 51) - 1)) | 1;
+}
+
+static struct wc_sender *sender_lookup(struct wc_worker *w,
+				       const struct wc_ip_layer *ip)
+{
+	unsigned alen = ip->family == 4 ? 4 : 16;
+	uint16_t vlan = ip->nvlan ? ip->vlan[0] : 0;
+	uint64_t h = hash_bytes(mix64(vlan ^ ((uint64_t)ip->family << 20)), ip->src, alen);
+	if (ip->has_mac)
+		h = hash_bytes(h, ip->mac_src, 6);
+	for (unsigned i = 0; i < 8; i++) { /* bounded linear probe */
+		struct wc_sender *s = &w->shm->senders[(h + i) & (WC_SENDER_SLOTS - 1)];
+		if (s->family == 0) {
+			memcpy(s->ip, ip->src, alen);
+			s->vlan = vlan;
+			s->has_mac = ip->has_mac;
+			if (ip->has_mac)
+				memcpy(s->mac, ip->mac_src, 6);
+			s->family = ip->family; /* last: marks the slot used */
+			return s;
+		}
+		if (s->family == ip->family && s->vlan == vlan &&
+		    s->has_mac == ip->has_mac && memcmp(s->ip, ip->src, alen) == 0 &&
+		    (!ip->has_mac || memcmp(s->mac, ip->mac_src, 6) == 0))
+			return s;
+	}
+	w->ctr->senders_untracked++;
+	return NULL;
+}
+
+/* Per flow and type: the first rate_limit events are emitted, the rest only
+ * counted. A slot taken over by another flow starts from zero, so collisions
+ * can only let more events through, never hide a flow's first ones. */
+static bool rate_limit_pass(struct wc_worker *w, uint64_t flow, enum wc_anomaly t)
+{
+	if (w->rate_limit == 0)
+		return true;
+	struct wc_rl_slot *s = &w->rl[flow & (WC_RATELIMIT_SLOTS - 1)];
+	if (s->key != flow) {
+		s->key = flow;
+		memset(s->count, 0, sizeof(s->count));
+	}
+	if (s->count[t] >= w->rate_limit)
+		return false;
+	s->count[t]++;
+	return true;
+}
+
+static struct wc_event *event_slot(struct wc_worker *w)
+{
+	struct wc_event *e;
+	while (!(e = wc_ring_reserve(w->shm, &w->cached_tail))) {
+		if (w->ring_policy != WC_RING_WAIT || !w->ring_wait ||
+		    w->ring_wait(w->ring_wait_arg) != 0) {
+			w->ctr->drops_event_ring++;
+			return NULL;
+		}
+	}
+	return e;
+}
+
+static void fill_addresses(struct wc_event *e, const struct wc_pkt *p, int ip_idx)
+{
+	if (ip_idx < 0 || ip_idx >= p->n_ip) {
+		e->family = 0;
+		return;
+	}
+	const struct wc_ip_layer *ip = &p->ip[ip_idx];
+	e->family = ip->family;
+	e->proto = ip->proto;
+	memcpy(e->src_ip, ip->src, 16);
+	memcpy(e->dst_ip, ip->dst, 16);
+	e->sport = ip->sport;
+	e->dport = ip->dport;
+	e->nvlan = ip->nvlan;
+	memcpy(e->vlan, ip->vlan, sizeof(e->vlan));
+	if (ip->depth) {
+		e->tunnel_type = p->tunnel_type;
+		e->tunnel_id = p->tunnel_id;
+	}
+}
+
+/* Count an anomaly and, within the rate limit, publish its event. The
+ * detail may be NULL. ip_idx: the IP layer it concerns, -1 for none. */
+static void raise_anomaly(struct wc_worker *w, const struct wc_pkt *p,
+			  enum wc_anomaly t, int ip_idx,
+			  const struct wc_anomaly_detail *detail)
+{
+	w->ctr->anomalies[t]++;
+	uint64_t flow = ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
+	if (!rate_limit_pass(w, flow, t)) {
+		w->ctr->anomaly_events_suppressed++;
+		return;
+	}
+	struct wc_event *e = event_slot(w);
+	if (!e)
+		return;
+	memset(e, 0, offsetof(struct wc_event, data));
+	e->kind = WC_EVENT_ANOMALY;
+	e->worker = w->id;
+	e->port = p->port;
+	e->ts_ns = p->ts_ns;
+	e->pcap_cnt = p->frame_no;
+	e->flow_id = flow;
+	fill_addresses(e, p, ip_idx);
+	if (detail)
+		e->u.anomaly = *detail;
+	e->u.anomaly.type = (uint16_t)t;
+	if (ip_idx >= 0 && p->ip[ip_idx].has_mac) {
+		e->u.anomaly.sender_has_mac = 1;
+		memcpy(e->u.anomaly.sender_mac, p->ip[ip_idx].mac_src, 6);
+	}
+	e->caplen = p->caplen;
+	e->wirelen = p->wirelen;
+	e->snap_len = p->caplen < WC_EVENT_SNAP ? p->caplen : WC_EVENT_SNAP;
+	memcpy(e->data, p->data, e->snap_len);
+	wc_ring_commit(w->shm);
+	w->ctr->events_written++;
+}
+
+static void account_checksums(struct wc_worker *w, const struct wc_pkt *p)
+{
+	for (unsigned i = 0; i < p->n_cs; i++) {
+		const struct wc_csum_check *cs = &p->cs[i];
+		w->ctr->csum[cs->layer][cs->verdict]++;
+		if (cs->verdict != WC_VERDICT_BAD && cs->verdict != WC_VERDICT_PARTIAL)
+			continue;
+		struct wc_sender *s = sender_lookup(w, &p->ip[cs->ip_idx]);
+		struct wc_anomaly_detail d = {0};
+		d.csum_layer = cs->layer;
+		d.csum_found = cs->found;
+		d.csum_expected = cs->expected;
+		if (cs->verdict == WC_VERDICT_BAD) {
+			if (s)
+				s->bad++;
+			raise_anomaly(w, p, bad_anomaly[cs->layer], cs->ip_idx, &d);
+		} else {
+			if (s)
+				s->partial++;
+			raise_anomaly(w, p, WC_ANOM_CHECKSUM_PARTIAL, cs->ip_idx, &d);
+		}
+	}
+}
+
+static void account_superframe(struct wc_worker *w, const struct wc_pkt *p)
+{
+	for (unsigned i = 0; i < p->n_ip; i++) {
+		const struct wc_ip_layer *ip = &p->ip[i];
+		if (!(ip->flags & WC_IPF_SUPERFRAME))
+			continue;
+		struct wc_sender *s = sender_lookup(w, ip);
+		if (s)
+			s->superframes++;
+		struct wc_anomaly_detail d = {0};
+		d.ip_len = ip->dgram_len;
+		d.mtu = w->dcfg.mtu;
+		d.aux[0] = ip->flags;
+		raise_anomaly(w, p, WC_ANOM_TSO_SUPERFRAME, (int)i, &d);
+		return; /* one per frame: the outermost oversized datagram */
+	}
+}
+
+void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
+		       unsigned n)
+{
+	struct wc_counters *ctr = w->ctr;
+	struct wc_pkt *p = &w->pkt;
+
+	for (unsigned i = 0; i < n; i++) {
+		wc_decode(p, &v[i], w->linktype, &w->dcfg);
+		ctr->packets++;
+		ctr->bytes += p->wirelen;
+		if (!ctr->first_ts_ns)
+			ctr->first_ts_ns = p->ts_ns;
+		ctr->last_ts_ns = p->ts_ns;
+		account_checksums(w, p);
+		if (p->superframe)
+			account_superframe(w, p);
+		if (p->malformed) {
+			ctr->malformed[p->malformed]++;
+			struct wc_anomaly_detail d = {0};
+			d.reason = p->malformed;
+			raise_anomaly(w, p, WC_ANOM_MALFORMED,
+				      p->n_ip ? (int)p->n_ip - 1 : -1, &d);
+		}
+	}
+}

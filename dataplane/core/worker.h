@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A dataplane worker: decode -> checksum verdicts -> detectors -> events.
+ * One per core; everything it writes is its own (its shm block, its rate
+ * limiter), so nothing here takes a lock or makes a syscall per packet.
+ * Not thread-safe: one thread drives one worker.
+ */
+#ifndef WC_WORKER_H
+#define WC_WORKER_H
+
+#include <stdint.h>
+
+#include "../decode/pkt.h"
+#include "wirecheck/shm.h"
+
+#define WC_BURST 64
+#define WC_RATELIMIT_SLOTS 65536 /* power of two */
+
+struct wc_rl_slot {
+	uint64_t key;
+	uint8_t count[WC_ANOM_COUNT];
+};
+
+/* Called when the event ring is full under WC_RING_WAIT. Returns 0 to try
+ * again, non-zero to give up and drop (the consumer is gone). */
+typedef int (*wc_ring_wait_fn)(void *arg);
+
+struct wc_worker {
+	unsigned id;
+	struct wc_shm_header *hdr;
+	struct wc_worker_shm *shm;
+	struct wc_counters *ctr;
+	uint64_t cached_tail;
+	uint32_t linktype;
+	uint32_t rate_limit;
+	uint32_t ring_policy;
+	wc_ring_wait_fn ring_wait;
+	void *ring_wait_arg;
+	struct wc_decode_cfg dcfg;
+	struct wc_rl_slot *rl; /* WC_RATELIMIT_SLOTS, allocated at init */
+	struct wc_pkt pkt;
+};
+
+/* 0 or -errno. Allocates the rate-limit table (never on the packet path). */
+int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
+		   uint32_t linktype, uint32_t mtu);
+void wc_worker_fini(struct wc_worker *w);
+void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
+		       unsigned n);
+
+/* Direction-normalised flow id of an IP layer (both directions equal). */
+uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx);
+
+#endif

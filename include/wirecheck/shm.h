@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The shared-memory boundary between the dataplane (producer) and the
+ * control plane (consumer). This is the only definition of the layout; both
+ * processes include it and check magic, ABI version and sizes on attach.
+ *
+ * Layout of one instance (one file under hugetlbfs when mounted, else
+ * /dev/shm, mode 0600):
+ *
+ *   struct wc_shm_header                     (page 0)
+ *   worker 0: struct wc_worker_shm           (counters, senders, ring ctl)
+ *             struct wc_event[ring_slots]    (the SPSC event ring)
+ *   worker 1: ...
+ *
+ * Thread-safety and ordering:
+ *  - Counters and sender tallies are written by their worker only, with
+ *    plain 64-bit stores (atomic on every target we build for); readers may
+ *    see a counter a few packets old, never a torn one. The final values are
+ *    published by the release store of header.state = WC_SHM_DONE; a reader
+ *    that loads DONE with acquire sees every counter final.
+ *  - Event ring (single producer = the worker, single consumer = the control
+ *    plane): the producer fills slot[head & mask], then store-release head;
+ *    the consumer load-acquires head, reads the slots, then store-releases
+ *    tail; the producer load-acquires tail before reusing a slot. head and
+ *    tail are free-running 64-bit counters on separate cache lines. tail
+ *    lives in shared memory, so a restarted control plane continues where
+ *    the previous one stopped: nothing is read twice.
+ *  - When the ring is full the producer drops the event and counts it
+ *    (drops.event_ring) unless the instance runs with WC_RING_WAIT (offline
+ *    files, where nothing is lost by waiting for the control plane).
+ */
+#ifndef WIRECHECK_SHM_H
+#define WIRECHECK_SHM_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anomaly.h"
+
+#define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
+#define WC_SHM_ABI_VERSION 1u
+#define WC_MAX_WORKERS 32
+#define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
+#define WC_SENDER_SLOTS 1024 /* per-worker sender tally table */
+#define WC_CACHE_LINE 64
+
+enum wc_shm_state {
+	WC_SHM_INIT = 0,
+	WC_SHM_RUNNING = 1,
+	WC_SHM_DONE = 2,   /* dataplane finished; counters final */
+	WC_SHM_FAILED = 3, /* dataplane stopped on an error */
+};
+
+enum wc_ring_policy {
+	WC_RING_DROP = 0, /* live capture: never block a worker */
+	WC_RING_WAIT = 1, /* offline file: wait for the consumer */
+};
+
+struct wc_shm_header {
+	uint64_t magic;
+	uint32_t abi_version;
+	uint32_t header_size;
+	uint64_t total_size;
+	uint64_t worker_size; /* bytes per worker block incl. its ring */
+	uint64_t worker_offset[WC_MAX_WORKERS];
+	uint32_t n_workers;
+	uint32_t ring_slots; /* power of two */
+	uint32_t event_size;
+	uint32_t sender_slots;
+	uint32_t ring_policy;
+	uint32_t linktype; /* DLT of the source, for evidence.pcap */
+	uint32_t mtu;
+	uint32_t rate_limit; /* anomaly events per flow and type */
+	int32_t dataplane_pid;
+	uint32_t hugepages; /* 1 when backed by hugetlbfs */
+	char instance[64];
+	char source[256]; /* file name or interface list */
+	uint64_t start_ns;    /* wall clock at start */
+	_Atomic uint64_t heartbeat_ns; /* wall clock, bumped by the main thread */
+	_Atomic uint32_t state;
+	_Atomic int32_t ctl_pid; /* attached control plane, 0 if none */
+};
+
+/* Per-worker counters: one writer (the worker). SPEC §5 stats keys. */
+struct wc_counters {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t csum[WC_LAYER_COUNT][WC_VERDICT_COUNT];
+	uint64_t anomalies[WC_ANOM_COUNT];
+	uint64_t anomaly_events_suppressed; /* over the per-flow rate limit */
+	uint64_t malformed[WC_MAL_COUNT];
+	uint64_t flows_created;
+	uint64_t flows_active;
+	uint64_t flows_evicted;
+	uint64_t flows_ended;
+	uint64_t drops_capture;
+	uint64_t drops_event_ring;
+	uint64_t events_written;
+	uint64_t senders_untracked; /* sender table full */
+	uint64_t first_ts_ns;
+	uint64_t last_ts_ns;
+	uint64_t reserved[16];
+} __attribute__((aligned(WC_CACHE_LINE)));
+
+/* Per-sender tallies: which guest or vNIC emits damaged frames. */
+struct wc_sender {
+	uint8_t ip[16];
+	uint8_t mac[6];
+	uint8_t family; /* 0 = empty slot, 4 or 6 */
+	uint8_t has_mac;
+	uint16_t vlan;   /* outermost VLAN id, 0 if untagged */
+	uint16_t pad[3];
+	uint64_t bad;        /* bad checksums of any layer */
+	uint64_t partial;    /* partial checksums */
+	uint64_t superframes;
+	uint64_t confirmed; /* offload_corruption confirmations */
+};
+
+struct wc_ring_ctl {
+	alignas(WC_CACHE_LINE) _Atomic uint64_t head; /* producer */
+	alignas(WC_CACHE_LINE) _Atomic uint64_t tail; /* consumer */
+	alignas(WC_CACHE_LINE) uint64_t slots;
+	uint64_t mask;
+};
+
+enum wc_event_kind {
+	WC_EVENT_ANOMALY = 1,
+	WC_EVENT_FLOW = 2,
+};
+
+enum wc_tunnel_type {
+	WC_TUN_NONE = 0,
+	WC_TUN_VXLAN,
+	WC_TUN_GENEVE,
+	WC_TUN_GRE,
+	WC_TUN_ERSPAN2,
+	WC_TUN_ERSPAN3,
+	WC_TUN_IPIP,
+};
+
+/* Details of an anomaly; which fields mean something depends on the type. */
+struct wc_anomaly_detail {
+	uint16_t type;     /* enum wc_anomaly */
+	uint16_t reason;   /* enum wc_malformed for MALFORMED */
+	uint16_t csum_layer;
+	uint16_t csum_found;    /* checksum field as seen */
+	uint16_t csum_expected; /* what it should have been */
+	uint16_t alt_port;
+	uint8_t alt_family;
+	uint8_t sender_has_mac;
+	uint8_t sender_mac[6];
+	uint8_t alt_ip[16]; /* e.g. the expected source of a SYN-ACK */
+	uint32_t ip_len;    /* datagram length, for superframes */
+	uint32_t mtu;
+	uint64_t value_us; /* e.g. stall duration */
+	uint64_t aux[4];
+};
+
+/* A finished flow (filled by the flow tracker). */
+struct wc_flow_record {
+	uint64_t start_ns, end_ns;
+	uint64_t pkts[2], bytes[2]; /* [0] to server, [1] to client */
+	uint32_t state, reason;
+	uint64_t tcp[40]; /* TCP counters, indexed by the tracker's enum */
+	uint64_t state_us[12];
+	uint64_t csum[WC_LAYER_COUNT][WC_VERDICT_COUNT];
+};
+
+struct wc_event {
+	uint16_t kind; /* enum wc_event_kind */
+	uint8_t family;   /* 4 or 6, 0 when the frame has no IP */
+	uint8_t proto;    /* IP protocol number */
+	uint16_t sport, dport;
+	uint8_t src_ip[16], dst_ip[16];
+	uint16_t vlan[2];
+	uint8_t nvlan;
+	uint8_t tunnel_type;
+	uint16_t port;
+	uint32_t tunnel_id;
+	uint32_t worker;
+	uint64_t ts_ns;
+	uint64_t pcap_cnt; /* 1-based frame number, 0 when live */
+	uint64_t flow_id;
+	union {
+		struct wc_anomaly_detail anomaly;
+		struct wc_flow_record flow;
+	} u;
+	uint32_t caplen; /* of the original frame */
+	uint32_t wirelen;
+	uint32_t snap_len; /* bytes of it in data[] */
+	uint32_t pad;
+	uint8_t data[WC_EVENT_SNAP];
+} __attribute__((aligned(WC_CACHE_LINE)));
+
+struct wc_worker_shm {
+	struct wc_counters counters;
+	struct wc_sender senders[WC_SENDER_SLOTS];
+	struct wc_ring_ctl ring;
+	/* followed by struct wc_event[ring.slots] */
+};
+
+_Static_assert(sizeof(struct wc_counters) % WC_CACHE_LINE == 0, "counters");
+_Static_assert(sizeof(struct wc_sender) == 64, "sender tally is one line");
+_Static_assert(sizeof(struct wc_event) == 1152, "event record size is ABI");
+_Static_assert(sizeof(struct wc_shm_header) <= 4096, "header fits a page");
+_Static_assert(sizeof(struct wc_worker_shm) % WC_CACHE_LINE == 0, "worker");
+
+static inline struct wc_worker_shm *wc_shm_worker(struct wc_shm_header *h,
+						  unsigned i)
+{
+	return (struct wc_worker_shm *)((char *)h + h->worker_offset[i]);
+}
+
+static inline struct wc_event *wc_shm_ring_slots(struct wc_worker_shm *w)
+{
+	return (struct wc_event *)(w + 1);
+}
+
+/* Lifecycle (shm.c). All return 0 or a negative errno. */
+struct wc_shm_params {
+	const char *instance;
+	uint32_t n_workers;
+	uint32_t ring_slots; /* rounded up to a power of two */
+	uint32_t ring_policy;
+	uint32_t linktype;
+	uint32_t mtu;
+	uint32_t rate_limit;
+	const char *source;
+};
+
+struct wc_shm {
+	struct wc_shm_header *hdr;
+	uint64_t size;
+	char path[256];
+};
+
+/* Create (replacing a stale one of the same name) and map an instance. */
+int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out);
+/* Map an existing instance read-write (the consumer owns ring tails).
+ * -ENOENT when absent, -EPROTO on magic/ABI/size mismatch. */
+int wc_shm_attach(const char *instance, struct wc_shm *out);
+void wc_shm_detach(struct wc_shm *s);
+/* Remove the backing file. */
+int wc_shm_unlink(const char *instance);
+/* Path of an instance's backing file (hugetlbfs first, then /dev/shm). */
+int wc_shm_path(const char *instance, char *buf, unsigned len);
+uint64_t wc_now_ns(void);
+/* Sum every worker's counters into out (a snapshot; exact once DONE). */
+void wc_shm_sum_counters(struct wc_shm_header *h, struct wc_counters *out);
+
+/* Producer side of the ring (dataplane). Returns a slot to fill, or NULL
+ * when full (the caller counts the drop). */
+static inline struct wc_event *wc_ring_reserve(struct wc_worker_shm *w,
+					       uint64_t *cached_tail)
+{
+	uint64_t head = atomic_load_explicit(&w->ring.head, memory_order_relaxed);
+	if (head - *cached_tail >= w->ring.slots) {
+		/* acquire: the consumer's reads of these slots are done */
+		*cached_tail = atomic_load_explicit(&w->ring.tail,
+						    memory_order_acquire);
+		if (head - *cached_tail >= w->ring.slots)
+			return NULL;
+	}
+	return &wc_shm_ring_slots(w)[head & w->ring.mask];
+}
+
+static inline void wc_ring_commit(struct wc_worker_shm *w)
+{
+	uint64_t head = atomic_load_explicit(&w->ring.head, memory_order_relaxed);
+	/* release: publishes the slot's contents with the new head */
+	atomic_store_explicit(&w->ring.head, head + 1, memory_order_release);
+}
+
+/* Consumer side (control plane). */
+static inline uint64_t wc_ring_available(struct wc_worker_shm *w,
+					 uint64_t *tail)
+{
+	*tail = atomic_load_explicit(&w->ring.tail, memory_order_relaxed);
+	/* acquire: pairs with wc_ring_commit's release */
+	return atomic_load_explicit(&w->ring.head, memory_order_acquire) - *tail;
+}
+
+static inline void wc_ring_consume(struct wc_worker_shm *w, uint64_t n)
+{
+	uint64_t tail = atomic_load_explicit(&w->ring.tail, memory_order_relaxed);
+	/* release: our reads of the slots happen before the producer reuses them */
+	atomic_store_explicit(&w->ring.tail, tail + n, memory_order_release);
+}
+
+#endif
