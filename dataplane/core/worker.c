@@ -231,22 +231,22 @@ static void account_checksums(struct wc_worker *w, const struct wc_pkt *p)
 	}
 }
 
+/* One per frame: the outermost oversized datagram, or the frame itself. */
 static void account_superframe(struct wc_worker *w, const struct wc_pkt *p)
 {
-	for (unsigned i = 0; i < p->n_ip; i++) {
-		const struct wc_ip_layer *ip = &p->ip[i];
-		if (!(ip->flags & WC_IPF_SUPERFRAME))
-			continue;
+	struct wc_anomaly_detail d = {0};
+	d.mtu = w->dcfg.mtu;
+	d.ip_len = p->wirelen - p->l3_start;
+	if (p->superframe_ip >= 0) {
+		const struct wc_ip_layer *ip = &p->ip[p->superframe_ip];
 		struct wc_sender *s = sender_lookup(w, ip);
 		if (s)
 			s->superframes++;
-		struct wc_anomaly_detail d = {0};
-		d.ip_len = ip->dgram_len;
-		d.mtu = w->dcfg.mtu;
+		if (ip->flags & WC_IPF_SUPERFRAME)
+			d.ip_len = ip->dgram_len;
 		d.aux[0] = ip->flags;
-		raise_anomaly(w, p, WC_ANOM_TSO_SUPERFRAME, (int)i, &d);
-		return; /* one per frame: the outermost oversized datagram */
 	}
+	raise_anomaly(w, p, WC_ANOM_TSO_SUPERFRAME, p->superframe_ip, &d);
 }
 
 void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,

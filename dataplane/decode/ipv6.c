@@ -85,6 +85,8 @@ int wc_decode_ipv6(struct wc_pkt *p, struct wc_cursor *c,
 	if ((h[0] >> 4) != 6)
 		return wc_pkt_malformed(p, WC_MAL_IP_VERSION);
 
+	if (c->depth == 0 && !p->l3_start)
+		p->l3_start = c->off;
 	struct wc_ip_layer *ip = wc_ip_layer_push(p, c);
 	if (!ip)
 		return wc_pkt_malformed(p, WC_MAL_TUNNEL_DEPTH);

@@ -130,6 +130,11 @@ int wc_decode_l4(struct wc_pkt *p, struct wc_cursor *c, unsigned ip_idx,
 		p->l4_proto = 17;
 		if (ulen == 0 && ip->family == 6 && (ip->flags & WC_IPF_JUMBO))
 			ulen = seglen; /* RFC 2675 §4: jumbo UDP has length 0 */
+		if (ip->flags & WC_IPF_FRAGMENT) {
+			/* the UDP length covers the reassembled datagram */
+			wc_verdict_l4(p, ip_idx, WC_LAYER_UDP, cap);
+			return WC_MAL_NONE;
+		}
 		if (ulen < UDP_HLEN || ulen > seglen) {
 			wc_pkt_add_verdict(p, WC_LAYER_UDP, WC_VERDICT_UNVERIFIABLE,
 					   ip_idx, wc_rd16(h + 6), 0);

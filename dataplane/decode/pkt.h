@@ -120,11 +120,13 @@ struct wc_pkt {
 	uint8_t n_cs;
 	uint8_t malformed; /* enum wc_malformed, first reason found */
 	uint8_t superframe;
+	int8_t superframe_ip; /* IP layer that makes it one, -1: the frame */
 	uint8_t tunnel_type; /* innermost tunnel crossed */
 	uint8_t has_l4;      /* l4_ip_idx / sport / dport valid */
 	uint8_t l4_ip_idx;
 	uint8_t l4_proto;
 	uint32_t tunnel_id;
+	uint32_t l3_start; /* offset past the outer link headers, 0 = none */
 	uint16_t sport, dport;
 	struct wc_ip_layer ip[WC_MAX_IP_LAYERS];
 	struct wc_csum_check cs[WC_MAX_CSUM];

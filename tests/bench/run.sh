@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Benchmarks (`make bench`), each reported as a ratio against a reference
+# measured in the same run (SPEC §7):
+#  - checksum engine vs the machine's add-reduce bandwidth and the scalar
+#    RFC 1071 loop (bench_csum);
+#  - the offline pipeline on an IMIX capture with many flows, preloaded,
+#    vs tshark on the same file with checksum validation and TCP analysis on.
+set -eu
+BUILD=${1:-build}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+FILE=$T/imix.pcap
+PKTS=${BENCH_PACKETS:-200000}
+
+echo "== checksum engine"
+"$BUILD/tests/bench/bench_csum"
+
+echo; echo "== offline pipeline, 1 worker, preloaded"
+"$BUILD/tests/bench/bench_pipeline" gen "$FILE" "$PKTS" 50000
+"$BUILD/tests/bench/bench_pipeline" run "$FILE" 3 | tee "$T/pipe"
+wc_pps=$(awk -F= '/^RESULT pps=/{print $2}' "$T/pipe")
+
+echo; echo "== reference: tshark on the same file (checksums + TCP analysis on)"
+start=$(date +%s.%N)
+tshark -n -r "$FILE" -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-o ip.check_checksum:TRUE -o tcp.analyze_sequence_numbers:TRUE -q -z io,stat,0 >/dev/null
+end=$(date +%s.%N)
+ts_pps=$(echo "$PKTS / ($end - $start)" | bc -l)
+printf 'tshark: %d packets in %.2f s: %.3f Mpps\n' "$PKTS" "$(echo "$end - $start" | bc -l)" "$(echo "$ts_pps / 1000000" | bc -l)"
+printf 'RATIO wirecheck/tshark = %.0fx (target >= 200x)\n' "$(echo "$wc_pps / $ts_pps" | bc -l)"
