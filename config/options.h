@@ -21,6 +21,9 @@ struct wc_config {
 	uint32_t rate_limit;
 	uint32_t ring_slots;
 	uint32_t workers;
+	uint32_t max_flows;
+	uint32_t tcp_timeout_s;
+	uint32_t ack_stall_ms;
 	int quiet;
 	int help;
 	int version;

@@ -104,8 +104,12 @@ static int serve_close(struct serve_out *o)
 
 static void write_event(struct serve_out *o, const struct wc_event *e)
 {
+	if (e->kind == WC_EVENT_FLOW) {
+		eve_write_flow(o->events, e);
+		return;
+	}
 	if (e->kind != WC_EVENT_ANOMALY)
-		return; /* flow records arrive with the flow tracker (issue 3) */
+		return; /* unknown kind from a newer dataplane: skipped */
 	uint64_t frame = 0;
 	if (e->snap_len && o->evidence_frames && e->worker == o->last_worker &&
 	    e->pcap_cnt == o->last_pcap_cnt && e->ts_ns == o->last_ts_ns) {

@@ -137,6 +137,38 @@ void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_fram
 	case WC_ANOM_MALFORMED:
 		json_str(&j, "reason", wc_malformed_name((enum wc_malformed)d->reason));
 		break;
+	case WC_ANOM_OFFLOAD_CORRUPTION:
+		json_u64(&j, "bad_frame", d->aux[0]);
+		json_u64(&j, "seq", d->aux[1]);
+		json_u64(&j, "len", d->aux[2]);
+		break;
+	case WC_ANOM_ACK_STALL:
+		json_double(&j, "stall_ms", (double)d->value_us / 1000.0);
+		break;
+	case WC_ANOM_SYNACK_UNEXPECTED_SOURCE: {
+		char a[INET6_ADDRSTRLEN], ep[INET6_ADDRSTRLEN + 10];
+		inet_ntop(d->alt_family == 6 ? AF_INET6 : AF_INET, d->alt_ip, a, sizeof(a));
+		snprintf(ep, sizeof(ep), d->alt_family == 6 ? "[%s]:%u" : "%s:%u", a, d->alt_port);
+		json_str(&j, "expected_src", ep);
+		inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->src_ip, a, sizeof(a));
+		snprintf(ep, sizeof(ep), e->family == 6 ? "[%s]:%u" : "%s:%u", a, e->sport);
+		json_str(&j, "actual_src", ep);
+		break;
+	}
+	case WC_ANOM_RST_AFTER_FIRST_DATA:
+		json_u64(&j, "client_bytes", d->aux[0]);
+		break;
+	case WC_ANOM_SYN_UNANSWERED:
+		json_u64(&j, "syns", d->aux[0]);
+		break;
+	case WC_ANOM_RTO_RETRANSMISSION:
+	case WC_ANOM_FAST_RETRANSMISSION:
+		json_u64(&j, "seq", d->aux[0]);
+		json_u64(&j, "len", d->aux[1]);
+		break;
+	case WC_ANOM_MISSING_FIN:
+		json_double(&j, "idle_s", (double)d->value_us / 1e6);
+		break;
 	default:
 		break;
 	}
@@ -156,6 +188,114 @@ void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_fram
 		json_u64(&j, "frame", evidence_frame);
 		json_obj_end(&j);
 	}
+	json_end(&j);
+}
+
+static void dir_counters(struct wc_json *j, const char *key, const struct wc_flow_dir *d)
+{
+	json_obj(j, key);
+	json_u64(j, "retransmissions", d->retx);
+	json_u64(j, "fast_retransmissions", d->fast_retx);
+	json_u64(j, "rto_retransmissions", d->rto_retx);
+	json_u64(j, "out_of_order", d->ooo);
+	json_u64(j, "dup_acks", d->dupacks);
+	json_u64(j, "zero_windows", d->zero_win);
+	json_u64(j, "zero_window_probes", d->zwp);
+	json_u64(j, "keepalives", d->keepalive);
+	json_u64(j, "window_full", d->window_full);
+	json_u64(j, "syn", d->syns);
+	json_u64(j, "fin", d->fins);
+	json_u64(j, "rst", d->rsts);
+	json_u64(j, "ecn_ect", d->ecn_ect);
+	json_u64(j, "ecn_ce", d->ecn_ce);
+	json_u64(j, "ece_cwr", d->ecn_ece);
+	json_obj_end(j);
+}
+
+void eve_write_flow(FILE *out, const struct wc_event *e)
+{
+	const struct wc_flow *f = &e->u.flow;
+	const struct wc_flow_dir *cs = &f->dir[f->client], *sc = &f->dir[!f->client];
+	struct wc_json j;
+	char ts[64];
+
+	json_begin(&j, out);
+	event_header(&j, e, "flow");
+	json_obj(&j, "flow");
+	eve_timestamp(f->first_ns, ts, sizeof(ts));
+	json_str(&j, "start", ts);
+	eve_timestamp(f->last_ns, ts, sizeof(ts));
+	json_str(&j, "end", ts);
+	json_u64(&j, "age_us", (f->last_ns - f->first_ns) / 1000);
+	json_str(&j, "reason", wc_flow_end_name(f->end));
+	json_u64(&j, "pkts_toserver", cs->pkts);
+	json_u64(&j, "pkts_toclient", sc->pkts);
+	json_u64(&j, "bytes_toserver", cs->bytes);
+	json_u64(&j, "bytes_toclient", sc->bytes);
+	json_str(&j, "client_by", (f->flags & WC_FLOW_CLIENT_BY_SYN) ? "syn" : "ports");
+	json_bool(&j, "evicted", !!(f->flags & WC_FLOW_EVICTED));
+	json_obj_end(&j);
+
+	if (f->key.proto == 6) {
+		json_obj(&j, "tcp");
+		json_str(&j, "state", wc_tcp_state_name(f->state));
+		json_bool(&j, "midstream", !!(f->flags & WC_FLOW_MIDSTREAM));
+		if (f->syn_to_synack_us == UINT32_MAX)
+			json_raw(&j, "syn_to_synack_us", "null");
+		else
+			json_u64(&j, "syn_to_synack_us", f->syn_to_synack_us);
+		if (f->synack_to_ack_us == UINT32_MAX)
+			json_raw(&j, "synack_to_ack_us", "null");
+		else
+			json_u64(&j, "synack_to_ack_us", f->synack_to_ack_us);
+	} else if (f->key.proto == 1 || f->key.proto == 58) {
+		json_obj(&j, "icmp");
+	}
+	if (f->key.proto == 6 || f->key.proto == 1 || f->key.proto == 58) {
+		if (f->rtt_samples) {
+			json_u64(&j, "rtt_min_us", f->rtt_min_us);
+			json_u64(&j, "rtt_avg_us", f->rtt_sum_us / f->rtt_samples);
+			json_u64(&j, "rtt_max_us", f->rtt_max_us);
+		} else {
+			json_raw(&j, "rtt_min_us", "null");
+			json_raw(&j, "rtt_avg_us", "null");
+			json_raw(&j, "rtt_max_us", "null");
+		}
+		json_u64(&j, "rtt_samples", f->rtt_samples);
+	}
+	if (f->key.proto == 6) {
+		json_u64(&j, "retransmissions", cs->retx + sc->retx);
+		json_u64(&j, "fast_retransmissions", cs->fast_retx + sc->fast_retx);
+		json_u64(&j, "rto_retransmissions", cs->rto_retx + sc->rto_retx);
+		json_u64(&j, "out_of_order", cs->ooo + sc->ooo);
+		json_u64(&j, "dup_acks", cs->dupacks + sc->dupacks);
+		json_u64(&j, "zero_windows", cs->zero_win + sc->zero_win);
+		json_u64(&j, "zero_window_probes", cs->zwp + sc->zwp);
+		json_u64(&j, "keepalives", cs->keepalive + sc->keepalive);
+		json_u64(&j, "window_full", cs->window_full + sc->window_full);
+		json_u64(&j, "rsts", cs->rsts + sc->rsts);
+		json_u64(&j, "ack_stalls", f->ack_stalls);
+		json_double(&j, "max_ack_stall_ms", (double)f->max_ack_stall_us / 1000.0);
+		if (f->ttfb_us == UINT64_MAX)
+			json_raw(&j, "ttfb_us", "null");
+		else
+			json_u64(&j, "ttfb_us", f->ttfb_us);
+		json_obj(&j, "state_durations_us");
+		for (unsigned s = 0; s < WC_TCP_STATE_COUNT; s++)
+			if (f->state_us[s])
+				json_u64(&j, wc_tcp_state_name(s), f->state_us[s]);
+		json_obj_end(&j);
+		dir_counters(&j, "toserver", cs);
+		dir_counters(&j, "toclient", sc);
+	}
+	if (f->key.proto == 6 || f->key.proto == 1 || f->key.proto == 58)
+		json_obj_end(&j);
+	json_obj(&j, "checksum");
+	json_u64(&j, "bad", cs->csum_bad + sc->csum_bad);
+	json_u64(&j, "partial", cs->csum_partial + sc->csum_partial);
+	json_u64(&j, "bad_toserver", cs->csum_bad);
+	json_u64(&j, "bad_toclient", sc->csum_bad);
+	json_obj_end(&j);
 	json_end(&j);
 }
 

@@ -10,6 +10,8 @@
 /* One anomaly event line. evidence_frame: its frame in evidence.pcap, 0 if
  * it has none. */
 void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame);
+/* One flow event line (a flow that ended). */
+void eve_write_flow(FILE *f, const struct wc_event *e);
 /* The stats event: counters of every worker, summed. */
 void eve_write_stats(FILE *f, struct wc_shm_header *h, const char *reason);
 /* ISO 8601 UTC with microseconds. */

@@ -179,3 +179,9 @@ void json_double(struct wc_json *j, const char *key, double v)
 	else
 		fputs("null", j->f);
 }
+
+void json_raw(struct wc_json *j, const char *key, const char *token)
+{
+	sep_key(j, key);
+	fputs(token, j->f);
+}

@@ -32,6 +32,8 @@ void json_u64(struct wc_json *j, const char *key, uint64_t v);
 void json_i64(struct wc_json *j, const char *key, int64_t v);
 void json_bool(struct wc_json *j, const char *key, int v);
 void json_double(struct wc_json *j, const char *key, double v);
+/* A literal JSON token (null, true, a number formatted by the caller). */
+void json_raw(struct wc_json *j, const char *key, const char *token);
 /* Escape src into f as a JSON string literal (with quotes). */
 void json_write_escaped(FILE *f, const char *src, size_t n);
 

@@ -134,6 +134,7 @@ static int run_offline(const struct wc_config *cfg, const char *argv0)
 		.linktype = ops->linktype(cap),
 		.mtu = cfg->mtu,
 		.rate_limit = cfg->rate_limit,
+		.flow_capacity = cfg->max_flows,
 		.source = cfg->read_file,
 	};
 	if ((r = wc_shm_create(&sp, &shm)) != 0) {
@@ -150,7 +151,12 @@ static int run_offline(const struct wc_config *cfg, const char *argv0)
 	}
 
 	struct wc_worker w;
-	if (wc_worker_init(&w, 0, shm.hdr, ops->linktype(cap), cfg->mtu) != 0) {
+	struct wc_worker_cfg wcfg = {
+		.mtu = cfg->mtu,
+		.tcp_timeout_ns = (uint64_t)cfg->tcp_timeout_s * 1000000000ull,
+		.ack_stall_ns = (uint64_t)cfg->ack_stall_ms * 1000000ull,
+	};
+	if (wc_worker_init(&w, 0, shm.hdr, ops->linktype(cap), &wcfg) != 0) {
 		fprintf(stderr, "wirecheck: out of memory\n");
 		goto out_child;
 	}
@@ -171,6 +177,7 @@ static int run_offline(const struct wc_config *cfg, const char *argv0)
 			atomic_store_explicit(&shm.hdr->heartbeat_ns, wc_now_ns(),
 					      memory_order_relaxed);
 	}
+	wc_worker_finish(&w); /* remaining flows end: flow events, final counters */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	wc_worker_fini(&w);
 	struct wc_capture_stats cst;

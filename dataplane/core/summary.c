@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "summary.h"
 
+#include "../flow/track.h"
+
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +113,40 @@ void wc_summary_print(FILE *f, struct wc_shm_header *h, const char *outdir,
 		fprintf(f, "    (%llu verdicts from senders beyond the tally table)\n",
 			(unsigned long long)c.senders_untracked);
 
-	fprintf(f, "\n  events:   %s/events.json (%llu anomaly events, %llu over the "
+	/* Top flows by trouble, across workers. */
+	const struct wc_flow *top[WC_MAX_WORKERS * WC_TOP_FLOWS];
+	unsigned nt = 0;
+	for (uint32_t w = 0; w < h->n_workers; w++) {
+		struct wc_worker_shm *ws = wc_shm_worker(h, w);
+		for (uint32_t i = 0; i < ws->n_top && i < WC_TOP_FLOWS; i++)
+			top[nt++] = &ws->top[i];
+	}
+	for (unsigned i = 1; i < nt; i++) /* few entries: insertion sort */
+		for (unsigned k = i; k > 0 && wc_flow_trouble(top[k]) > wc_flow_trouble(top[k - 1]); k--) {
+			const struct wc_flow *t = top[k];
+			top[k] = top[k - 1];
+			top[k - 1] = t;
+		}
+	if (nt)
+		fprintf(f, "\n  top flows by trouble %28s %6s %6s %6s %6s %6s %7s\n", "",
+			"retx", "dupack", "zwin", "badck", "stalls", "end");
+	for (unsigned i = 0; i < nt && i < 10; i++) {
+		const struct wc_flow *fl = top[i];
+		const struct wc_flow_dir *a = &fl->dir[0], *b = &fl->dir[1];
+		char c[64], sv[64], who[160];
+		wc_addr_str(fl->key.family, fl->key.addr[fl->client], c, sizeof(c));
+		wc_addr_str(fl->key.family, fl->key.addr[!fl->client], sv, sizeof(sv));
+		snprintf(who, sizeof(who), "%s:%u -> %s:%u", c, fl->key.port[fl->client], sv,
+			 fl->key.port[!fl->client]);
+		fprintf(f, "    %-45s %6u %6u %6u %6u %6u %7s\n", who, a->retx + b->retx,
+			a->dupacks + b->dupacks, a->zero_win + b->zero_win,
+			a->csum_bad + b->csum_bad, fl->ack_stalls, wc_flow_end_name(fl->end));
+	}
+
+	fprintf(f, "\n  flows:    %llu created, %llu ended, %llu evicted\n",
+		(unsigned long long)c.flows_created, (unsigned long long)c.flows_ended,
+		(unsigned long long)c.flows_evicted);
+	fprintf(f, "  events:   %s/events.json (%llu anomaly events, %llu over the "
 		   "rate limit, %llu dropped)\n",
 		outdir, (unsigned long long)c.events_written,
 		(unsigned long long)c.anomaly_events_suppressed,

@@ -14,7 +14,7 @@ static const enum wc_anomaly bad_anomaly[WC_LAYER_COUNT] = {
 };
 
 int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
-		   uint32_t linktype, uint32_t mtu)
+		   uint32_t linktype, const struct wc_worker_cfg *cfg)
 {
 	memset(w, 0, sizeof(*w));
 	if (id >= hdr->n_workers)
@@ -26,13 +26,30 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 	w->linktype = linktype;
 	w->rate_limit = hdr->rate_limit;
 	w->ring_policy = hdr->ring_policy;
-	w->dcfg.mtu = mtu;
+	w->dcfg.mtu = cfg->mtu;
 	w->rl = calloc(WC_RATELIMIT_SLOTS, sizeof(*w->rl));
-	return w->rl ? 0 : -ENOMEM;
+	if (!w->rl)
+		return -ENOMEM;
+	if (hdr->flow_capacity) {
+		struct wc_track_cfg tc = {
+			.capacity = hdr->flow_capacity,
+			.tcp_timeout_ns = cfg->tcp_timeout_ns,
+			.ack_stall_ns = cfg->ack_stall_ns ? cfg->ack_stall_ns : 30000000ull,
+		};
+		int r = wc_track_init(w, wc_shm_flows(hdr, id), wc_shm_flow_index(hdr, id),
+				      hdr->flow_capacity, hdr->flow_index_size, &tc);
+		if (r) {
+			free(w->rl);
+			w->rl = NULL;
+			return r;
+		}
+	}
+	return 0;
 }
 
 void wc_worker_fini(struct wc_worker *w)
 {
+	wc_track_fini(w);
 	free(w->rl);
 	w->rl = NULL;
 }
@@ -169,14 +186,11 @@ static void fill_addresses(struct wc_event *e, const struct wc_pkt *p, int ip_id
 	}
 }
 
-/* Count an anomaly and, within the rate limit, publish its event. The
- * detail may be NULL. ip_idx: the IP layer it concerns, -1 for none. */
-static void raise_anomaly(struct wc_worker *w, const struct wc_pkt *p,
-			  enum wc_anomaly t, int ip_idx,
-			  const struct wc_anomaly_detail *detail)
+void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
+		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *detail)
 {
 	w->ctr->anomalies[t]++;
-	uint64_t flow = ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
+	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
 	if (!rate_limit_pass(w, flow, t)) {
 		w->ctr->anomaly_events_suppressed++;
 		return;
@@ -205,6 +219,98 @@ static void raise_anomaly(struct wc_worker *w, const struct wc_pkt *p,
 	memcpy(e->data, p->data, e->snap_len);
 	wc_ring_commit(w->shm);
 	w->ctr->events_written++;
+}
+
+/* Count an anomaly and, within the rate limit, publish its event. The
+ * detail may be NULL. ip_idx: the IP layer it concerns, -1 for none. */
+static void raise_anomaly(struct wc_worker *w, const struct wc_pkt *p,
+			  enum wc_anomaly t, int ip_idx,
+			  const struct wc_anomaly_detail *detail)
+{
+	wc_worker_raise(w, p, t, ip_idx, 0, detail);
+}
+
+static void fill_from_flow(struct wc_event *e, const struct wc_flow *f)
+{
+	uint8_t c = f->client;
+	e->family = f->key.family;
+	e->proto = f->key.proto;
+	memcpy(e->src_ip, f->key.addr[c], 16);
+	memcpy(e->dst_ip, f->key.addr[!c], 16);
+	e->sport = f->key.port[c];
+	e->dport = f->key.port[!c];
+	e->nvlan = (uint8_t)(f->key.vlan[0] ? (f->key.vlan[1] ? 2 : 1) : 0);
+	memcpy(e->vlan, f->key.vlan, sizeof(e->vlan));
+	e->tunnel_type = f->key.tunnel_type;
+	e->tunnel_id = f->key.tunnel_id;
+	e->flow_id = f->id;
+}
+
+void wc_worker_raise_flow(struct wc_worker *w, const struct wc_flow *f,
+			  enum wc_anomaly t, const struct wc_anomaly_detail *detail)
+{
+	w->ctr->anomalies[t]++;
+	if (!rate_limit_pass(w, f->id, t)) {
+		w->ctr->anomaly_events_suppressed++;
+		return;
+	}
+	struct wc_event *e = event_slot(w);
+	if (!e)
+		return;
+	memset(e, 0, offsetof(struct wc_event, data));
+	e->kind = WC_EVENT_ANOMALY;
+	e->worker = w->id;
+	e->ts_ns = f->last_ns;
+	e->pcap_cnt = f->first_frame;
+	fill_from_flow(e, f);
+	if (detail)
+		e->u.anomaly = *detail;
+	e->u.anomaly.type = (uint16_t)t;
+	wc_ring_commit(w->shm);
+	w->ctr->events_written++;
+}
+
+static void top_flows_offer(struct wc_worker_shm *ws, const struct wc_flow *f)
+{
+	uint64_t score = wc_flow_trouble(f);
+	if (!score)
+		return;
+	uint32_t n = ws->n_top;
+	if (n == WC_TOP_FLOWS && wc_flow_trouble(&ws->top[n - 1]) >= score)
+		return;
+	uint32_t i = n < WC_TOP_FLOWS ? n : WC_TOP_FLOWS - 1;
+	while (i > 0 && wc_flow_trouble(&ws->top[i - 1]) < score) {
+		ws->top[i] = ws->top[i - 1];
+		i--;
+	}
+	ws->top[i] = *f;
+	if (n < WC_TOP_FLOWS)
+		ws->n_top = n + 1;
+}
+
+void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f)
+{
+	w->ctr->flows_ended++;
+	if (f->flags & WC_FLOW_EVICTED)
+		w->ctr->flows_evicted++;
+	top_flows_offer(w->shm, f);
+	struct wc_event *e = event_slot(w);
+	if (!e)
+		return;
+	memset(e, 0, offsetof(struct wc_event, data));
+	e->kind = WC_EVENT_FLOW;
+	e->worker = w->id;
+	e->ts_ns = f->last_ns;
+	fill_from_flow(e, f);
+	e->u.flow = *f;
+	wc_ring_commit(w->shm);
+}
+
+void wc_worker_sender_confirmed(struct wc_worker *w, const struct wc_ip_layer *ip)
+{
+	struct wc_sender *s = sender_lookup(w, ip);
+	if (s)
+		s->confirmed++;
 }
 
 static void account_checksums(struct wc_worker *w, const struct wc_pkt *p)
@@ -236,7 +342,7 @@ static void account_superframe(struct wc_worker *w, const struct wc_pkt *p)
 {
 	struct wc_anomaly_detail d = {0};
 	d.mtu = w->dcfg.mtu;
-	d.ip_len = p->wirelen - p->l3_start;
+	d.ip_len = p->l3_start != WC_NO_L3 ? p->wirelen - p->l3_start : 0;
 	if (p->superframe_ip >= 0) {
 		const struct wc_ip_layer *ip = &p->ip[p->superframe_ip];
 		struct wc_sender *s = sender_lookup(w, ip);
@@ -272,5 +378,18 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 			raise_anomaly(w, p, WC_ANOM_MALFORMED,
 				      p->n_ip ? (int)p->n_ip - 1 : -1, &d);
 		}
+		wc_track_packet(w, p);
 	}
+	if (w->track.table) {
+		wc_track_expire(w);
+		ctr->flows_active = wc_flow_table_count(w->track.table);
+	}
+}
+
+void wc_worker_finish(struct wc_worker *w)
+{
+	if (!w->track.table)
+		return;
+	wc_track_shutdown(w);
+	w->ctr->flows_active = wc_flow_table_count(w->track.table);
 }

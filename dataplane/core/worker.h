@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../decode/pkt.h"
+#include "../flow/track.h"
 #include "wirecheck/shm.h"
 
 #define WC_BURST 64
@@ -25,6 +26,12 @@ struct wc_rl_slot {
  * again, non-zero to give up and drop (the consumer is gone). */
 typedef int (*wc_ring_wait_fn)(void *arg);
 
+struct wc_worker_cfg {
+	uint32_t mtu;
+	uint64_t tcp_timeout_ns; /* 0 = default */
+	uint64_t ack_stall_ns;   /* 0 = default 30 ms */
+};
+
 struct wc_worker {
 	unsigned id;
 	struct wc_shm_header *hdr;
@@ -38,15 +45,32 @@ struct wc_worker {
 	void *ring_wait_arg;
 	struct wc_decode_cfg dcfg;
 	struct wc_rl_slot *rl; /* WC_RATELIMIT_SLOTS, allocated at init */
+	struct wc_tracker track;
 	struct wc_pkt pkt;
 };
 
 /* 0 or -errno. Allocates the rate-limit table (never on the packet path). */
 int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
-		   uint32_t linktype, uint32_t mtu);
+		   uint32_t linktype, const struct wc_worker_cfg *cfg);
 void wc_worker_fini(struct wc_worker *w);
 void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 		       unsigned n);
+/* End of input: expire and flush every flow (flow events, reason
+ * timeout/shutdown) so the counters are final. */
+void wc_worker_finish(struct wc_worker *w);
+
+/* For the flow tracker: count an anomaly and, within the per-flow rate
+ * limit, publish its event with the addresses of IP layer ip_idx (flow_id
+ * 0: derived from the packet). */
+void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
+		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *d);
+/* Same for an anomaly about a whole flow (client as source, no packet). */
+void wc_worker_raise_flow(struct wc_worker *w, const struct wc_flow *f,
+			  enum wc_anomaly t, const struct wc_anomaly_detail *d);
+/* A flow left the table: its flow event, the top-flows list, counters. */
+void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f);
+/* An offload_corruption confirmed for the sender of this layer. */
+void wc_worker_sender_confirmed(struct wc_worker *w, const struct wc_ip_layer *ip);
 
 /* Direction-normalised flow id of an IP layer (both directions equal). */
 uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx);

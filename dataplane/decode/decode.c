@@ -18,7 +18,7 @@ void wc_decode(struct wc_pkt *p, const struct wc_pkt_view *v, uint32_t linktype,
 	p->malformed = WC_MAL_NONE;
 	p->superframe = 0;
 	p->superframe_ip = -1;
-	p->l3_start = 0;
+	p->l3_start = WC_NO_L3;
 	p->tunnel_type = WC_TUN_NONE;
 	p->tunnel_id = 0;
 	p->has_l4 = 0;
@@ -40,7 +40,7 @@ void wc_decode(struct wc_pkt *p, const struct wc_pkt_view *v, uint32_t linktype,
 	/* A frame carrying more than the MTU past its link headers is a
 	 * super-frame even when its IP length field says otherwise (trailing
 	 * bytes, a lying header): it should not exist on this port. */
-	if (p->l3_start && p->wirelen > p->l3_start &&
+	if (p->l3_start != WC_NO_L3 && p->wirelen > p->l3_start &&
 	    p->wirelen - p->l3_start > cfg->mtu) {
 		p->superframe = 1;
 		p->superframe_ip = p->n_ip ? 0 : -1;

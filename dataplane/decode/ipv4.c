@@ -62,7 +62,7 @@ int wc_decode_ipv4(struct wc_pkt *p, struct wc_cursor *c,
 	if (wire < ihl)
 		return wc_pkt_malformed(p, WC_MAL_IPV4_HEADER_CUT);
 
-	if (c->depth == 0 && !p->l3_start)
+	if (c->depth == 0 && p->l3_start == WC_NO_L3)
 		p->l3_start = c->off;
 	struct wc_ip_layer *ip = wc_ip_layer_push(p, c);
 	if (!ip)

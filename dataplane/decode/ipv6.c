@@ -85,7 +85,7 @@ int wc_decode_ipv6(struct wc_pkt *p, struct wc_cursor *c,
 	if ((h[0] >> 4) != 6)
 		return wc_pkt_malformed(p, WC_MAL_IP_VERSION);
 
-	if (c->depth == 0 && !p->l3_start)
+	if (c->depth == 0 && p->l3_start == WC_NO_L3)
 		p->l3_start = c->off;
 	struct wc_ip_layer *ip = wc_ip_layer_push(p, c);
 	if (!ip)
@@ -114,10 +114,12 @@ int wc_decode_ipv6(struct wc_pkt *p, struct wc_cursor *c,
 	uint8_t nh = h[6];
 	uint32_t off = IPV6_HLEN, jumbo = 0;
 	int n;
-	for (n = 0; n < WC_MAX_IPV6_EXT; n++) {
+	for (n = 0;; n++) {
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_FRAGMENT &&
 		    nh != NH_AH && nh != NH_DSTOPTS)
 			break;
+		if (n == WC_MAX_IPV6_EXT)
+			return wc_pkt_malformed(p, WC_MAL_IPV6_EXT_DEPTH);
 		if (off + 8 > cap_end) {
 			if (off + 8 > dgram)
 				return wc_pkt_malformed(p, WC_MAL_IPV6_EXT_CUT);
@@ -155,10 +157,11 @@ int wc_decode_ipv6(struct wc_pkt *p, struct wc_cursor *c,
 		if ((ip->flags & WC_IPF_FRAGMENT) && !(ip->flags & WC_IPF_FIRST_FRAG))
 			break;
 	}
-	if (n == WC_MAX_IPV6_EXT)
-		return wc_pkt_malformed(p, WC_MAL_IPV6_EXT_DEPTH);
-
 	if (jumbo) {
+		/* RFC 2675 §3: a jumbo length must exceed 65535, and it must
+		 * at least cover the extension headers already walked */
+		if (jumbo <= 65535 || IPV6_HLEN + (uint64_t)jumbo < off)
+			return wc_pkt_malformed(p, WC_MAL_IPV6_OPTION);
 		if (IPV6_HLEN + (uint64_t)jumbo > wire)
 			return wc_pkt_malformed(p, WC_MAL_IP_LEN_BEYOND_FRAME);
 		ip->flags = (uint8_t)((ip->flags & ~WC_IPF_LEN_FROM_FRAME) | WC_IPF_JUMBO);

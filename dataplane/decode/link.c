@@ -173,8 +173,6 @@ int wc_decode_ethertype(struct wc_pkt *p, struct wc_cursor *c, uint16_t type,
 			const struct wc_decode_cfg *cfg)
 {
 	for (int depth = 0;; depth++) {
-		if (c->depth == 0 && type != 0x8100 && type != 0x88a8 && type != 0x9100)
-			p->l3_start = c->off;
 		switch (type) {
 		case 0x0800:
 			return wc_decode_ipv4(p, c, cfg);
@@ -199,6 +197,8 @@ int wc_decode_ethertype(struct wc_pkt *p, struct wc_cursor *c, uint16_t type,
 			c->off += 4;
 			break;
 		default:
+			if (c->depth == 0 && p->l3_start == WC_NO_L3)
+				p->l3_start = c->off;
 			return WC_MAL_NONE; /* ARP, LLDP, 802.3 length...: no checksum */
 		}
 	}

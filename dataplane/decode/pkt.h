@@ -19,6 +19,7 @@
 #define WC_MAX_CSUM 12
 #define WC_MAX_IPV6_EXT 8
 #define WC_MAX_SACK 4
+#define WC_NO_L3 UINT32_MAX
 
 /* Link types (pcap LINKTYPE_ values). */
 enum wc_linktype {
@@ -126,7 +127,7 @@ struct wc_pkt {
 	uint8_t l4_ip_idx;
 	uint8_t l4_proto;
 	uint32_t tunnel_id;
-	uint32_t l3_start; /* offset past the outer link headers, 0 = none */
+	uint32_t l3_start; /* offset past the outer link headers; WC_NO_L3 = none */
 	uint16_t sport, dport;
 	struct wc_ip_layer ip[WC_MAX_IP_LAYERS];
 	struct wc_csum_check cs[WC_MAX_CSUM];

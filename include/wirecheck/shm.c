@@ -83,8 +83,12 @@ int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	uint32_t slots = round_pow2(p->ring_slots ? p->ring_slots : 4096);
-	uint64_t wsize = sizeof(struct wc_worker_shm) +
-			 (uint64_t)slots * sizeof(struct wc_event);
+	uint64_t flows_off = sizeof(struct wc_worker_shm) +
+			     (uint64_t)slots * sizeof(struct wc_event);
+	flows_off = (flows_off + 63) & ~63ull;
+	uint32_t index_size = p->flow_capacity ? round_pow2(p->flow_capacity * 2) : 0;
+	uint64_t index_off = flows_off + (uint64_t)p->flow_capacity * sizeof(struct wc_flow);
+	uint64_t wsize = index_off + (uint64_t)index_size * sizeof(uint32_t);
 	wsize = (wsize + 4095) & ~4095ull;
 	uint64_t size = 4096 + wsize * p->n_workers;
 
@@ -125,7 +129,7 @@ int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out)
 		unlink(out->path);
 		return -e;
 	}
-	memset(m, 0, size); /* also faults every page in before the run */
+	/* a new file reads as zeros: no memset, pages fault in as used */
 
 	struct wc_shm_header *h = m;
 	h->abi_version = WC_SHM_ABI_VERSION;
@@ -140,6 +144,10 @@ int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out)
 	h->linktype = p->linktype;
 	h->mtu = p->mtu;
 	h->rate_limit = p->rate_limit;
+	h->flow_capacity = p->flow_capacity;
+	h->flow_index_size = index_size;
+	h->flows_offset = flows_off;
+	h->index_offset = index_off;
 	h->dataplane_pid = (int32_t)getpid();
 	h->hugepages = (uint32_t)huge;
 	snprintf(h->instance, sizeof(h->instance), "%s", p->instance);

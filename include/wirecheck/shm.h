@@ -10,6 +10,8 @@
  *   struct wc_shm_header                     (page 0)
  *   worker 0: struct wc_worker_shm           (counters, senders, ring ctl)
  *             struct wc_event[ring_slots]    (the SPSC event ring)
+ *             struct wc_flow[flow_capacity]  (the flow table's entries)
+ *             uint32_t[flow_index_size]      (its hash index, dataplane only)
  *   worker 1: ...
  *
  * Thread-safety and ordering:
@@ -38,6 +40,7 @@
 #include <stdint.h>
 
 #include "anomaly.h"
+#include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
 #define WC_SHM_ABI_VERSION 1u
@@ -75,6 +78,10 @@ struct wc_shm_header {
 	uint32_t rate_limit; /* anomaly events per flow and type */
 	int32_t dataplane_pid;
 	uint32_t hugepages; /* 1 when backed by hugetlbfs */
+	uint32_t flow_capacity;   /* flow entries per worker */
+	uint32_t flow_index_size; /* index slots per worker, power of two */
+	uint64_t flows_offset;    /* within a worker block */
+	uint64_t index_offset;
 	char instance[64];
 	char source[256]; /* file name or interface list */
 	uint64_t start_ns;    /* wall clock at start */
@@ -158,16 +165,6 @@ struct wc_anomaly_detail {
 	uint64_t aux[4];
 };
 
-/* A finished flow (filled by the flow tracker). */
-struct wc_flow_record {
-	uint64_t start_ns, end_ns;
-	uint64_t pkts[2], bytes[2]; /* [0] to server, [1] to client */
-	uint32_t state, reason;
-	uint64_t tcp[40]; /* TCP counters, indexed by the tracker's enum */
-	uint64_t state_us[12];
-	uint64_t csum[WC_LAYER_COUNT][WC_VERDICT_COUNT];
-};
-
 struct wc_event {
 	uint16_t kind; /* enum wc_event_kind */
 	uint8_t family;   /* 4 or 6, 0 when the frame has no IP */
@@ -185,7 +182,7 @@ struct wc_event {
 	uint64_t flow_id;
 	union {
 		struct wc_anomaly_detail anomaly;
-		struct wc_flow_record flow;
+		struct wc_flow flow; /* a copy of the entry as it ended */
 	} u;
 	uint32_t caplen; /* of the original frame */
 	uint32_t wirelen;
@@ -194,16 +191,22 @@ struct wc_event {
 	uint8_t data[WC_EVENT_SNAP];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
+#define WC_TOP_FLOWS 16
+
 struct wc_worker_shm {
 	struct wc_counters counters;
 	struct wc_sender senders[WC_SENDER_SLOTS];
+	/* ended flows with the most trouble, best first (summary, `top`) */
+	uint32_t n_top;
+	uint32_t pad_top[15];
+	struct wc_flow top[WC_TOP_FLOWS];
 	struct wc_ring_ctl ring;
-	/* followed by struct wc_event[ring.slots] */
+	/* followed by struct wc_event[ring.slots], the flows and the index */
 };
 
 _Static_assert(sizeof(struct wc_counters) % WC_CACHE_LINE == 0, "counters");
 _Static_assert(sizeof(struct wc_sender) == 64, "sender tally is one line");
-_Static_assert(sizeof(struct wc_event) == 1152, "event record size is ABI");
+_Static_assert(sizeof(struct wc_event) == 1088, "event record size is ABI");
 _Static_assert(sizeof(struct wc_shm_header) <= 4096, "header fits a page");
 _Static_assert(sizeof(struct wc_worker_shm) % WC_CACHE_LINE == 0, "worker");
 
@@ -218,6 +221,16 @@ static inline struct wc_event *wc_shm_ring_slots(struct wc_worker_shm *w)
 	return (struct wc_event *)(w + 1);
 }
 
+static inline struct wc_flow *wc_shm_flows(struct wc_shm_header *h, unsigned i)
+{
+	return (struct wc_flow *)((char *)wc_shm_worker(h, i) + h->flows_offset);
+}
+
+static inline uint32_t *wc_shm_flow_index(struct wc_shm_header *h, unsigned i)
+{
+	return (uint32_t *)((char *)wc_shm_worker(h, i) + h->index_offset);
+}
+
 /* Lifecycle (shm.c). All return 0 or a negative errno. */
 struct wc_shm_params {
 	const char *instance;
@@ -227,6 +240,7 @@ struct wc_shm_params {
 	uint32_t linktype;
 	uint32_t mtu;
 	uint32_t rate_limit;
+	uint32_t flow_capacity; /* 0 = no flow table */
 	const char *source;
 };
 

@@ -7,7 +7,7 @@
  * control plane). Prints Mpps, ns and TSC cycles per packet.
  *
  *   bench_pipeline gen FILE [PACKETS] [FLOWS]   write an IMIX TCP/UDP capture
- *   bench_pipeline run FILE [SECONDS]           measure
+ *   bench_pipeline run FILE [SECONDS] [FLOWS]   measure (FLOWS: table size)
  *
  * The generator computes checksums with the reference loop (wc_csum_ref),
  * not the engine under test, and damages 1 in 1000 of them.
@@ -122,7 +122,7 @@ static double now_s(void)
 
 uint64_t wc_capture_mem_count(struct wc_capture *c);
 
-static int run(const char *file, double seconds)
+static int run(const char *file, double seconds, uint32_t flows)
 {
 	char err[256], inst[64];
 	struct wc_capture *cap;
@@ -137,14 +137,18 @@ static int run(const char *file, double seconds)
 	struct wc_shm_params sp = {.instance = inst, .n_workers = 1, .ring_slots = 4096,
 				   .ring_policy = WC_RING_DROP,
 				   .linktype = wc_capture_mem.linktype(cap), .mtu = 1500,
-				   .rate_limit = 10, .source = file};
+				   .rate_limit = 10, .flow_capacity = flows, .source = file};
 	if (wc_shm_create(&sp, &shm) != 0) {
 		fprintf(stderr, "run: cannot create shared memory\n");
 		return 1;
 	}
 	struct wc_worker w;
 	wc_csum_init();
-	wc_worker_init(&w, 0, shm.hdr, sp.linktype, 1500);
+	struct wc_worker_cfg wcfg = {.mtu = 1500};
+	if (wc_worker_init(&w, 0, shm.hdr, sp.linktype, &wcfg) != 0) {
+		fprintf(stderr, "run: worker init failed\n");
+		return 1;
+	}
 
 	struct wc_pkt_view v[WC_BURST];
 	/* warm-up: one pass over the file */
@@ -202,7 +206,8 @@ int main(int argc, char **argv)
 		return gen(argv[2], argc > 3 ? (unsigned)atoi(argv[3]) : 200000,
 			   argc > 4 ? (unsigned)atoi(argv[4]) : 50000);
 	if (argc >= 3 && !strcmp(argv[1], "run"))
-		return run(argv[2], argc > 3 ? atof(argv[3]) : 3.0);
+		return run(argv[2], argc > 3 ? atof(argv[3]) : 3.0,
+			   argc > 4 ? (uint32_t)atoi(argv[4]) : 262144);
 	fprintf(stderr, "usage: bench_pipeline gen FILE [PACKETS] [FLOWS] | run FILE [SECONDS]\n");
 	return 2;
 }

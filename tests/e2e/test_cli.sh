@@ -63,16 +63,18 @@ print("ok", len(an), frames)
 PY
 check "events valid, evidence readable by tshark ($(tail -1 "$T/py"))" grep -q '^ok' "$T/py"
 
-# Back-pressure: a 64-slot ring, no rate limit: the offline run waits for
+# Back-pressure: an 8-slot ring, no rate limit: the offline run waits for
 # the control plane, so every anomaly has its event and nothing is dropped.
-"$WC" -q -r "$BIG" -o "$T/o3" --ring-slots 64 --rate-limit 0; rc=$?
+"$WC" -q -r "$BIG" -o "$T/o3" --ring-slots 8 --rate-limit 0; rc=$?
 /usr/bin/python3 - "$T/o3/events.json" >"$T/py" 2>&1 <<'PY'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 st = ev[-1]
 n = sum(1 for e in ev if e["event_type"] == "anomaly")
 assert st["drops"]["event_ring"] == 0, st["drops"]
-assert n == sum(st["anomalies"].values()) and n > 64, (n, st["anomalies"])
+flows = sum(1 for e in ev if e["event_type"] == "flow")
+assert n == sum(st["anomalies"].values()) and n > 8, (n, st["anomalies"])
+assert flows == st["flows"]["ended"] and flows > 0, (flows, st["flows"])
 print("ok", n)
 PY
 check "tiny ring loses nothing offline ($(tail -1 "$T/py"))" bash -c "[ $rc -eq 0 ] && grep -q '^ok' '$T/py'"

@@ -35,13 +35,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(name, sizeof(name), "fuzz-%ld", (long)getpid());
 	struct wc_shm_params p = {.instance = name, .n_workers = 1, .ring_slots = 64,
 				  .ring_policy = WC_RING_DROP, .linktype = 1,
-				  .mtu = 1500, .rate_limit = 10, .source = "fuzz"};
+				  .mtu = 1500, .rate_limit = 10, .flow_capacity = 4096,
+				  .source = "fuzz"};
 	wc_csum_init();
 	if (wc_shm_create(&p, &shm) != 0)
 		abort();
 	wc_shm_unlink(name); /* the mapping stays; nothing left on exit */
 	for (unsigned i = 0; i < N_LINKTYPES; i++)
-		if (wc_worker_init(&workers[i], 0, shm.hdr, linktypes[i], 1500) != 0)
+		if (wc_worker_init(&workers[i], 0, shm.hdr, linktypes[i],
+				   &(struct wc_worker_cfg){.mtu = 1500}) != 0)
 			abort();
 	devnull = fopen("/dev/null", "w");
 	return 0;
@@ -64,8 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct wc_worker_shm *ws = wc_shm_worker(shm.hdr, 0);
 	uint64_t tail, avail = wc_ring_available(ws, &tail);
-	for (uint64_t i = 0; i < avail; i++)
-		eve_write_anomaly(devnull, &wc_shm_ring_slots(ws)[(tail + i) & ws->ring.mask], 1);
+	for (uint64_t i = 0; i < avail; i++) {
+		const struct wc_event *e = &wc_shm_ring_slots(ws)[(tail + i) & ws->ring.mask];
+		if (e->kind == WC_EVENT_FLOW)
+			eve_write_flow(devnull, e);
+		else
+			eve_write_anomaly(devnull, e, 1);
+	}
 	wc_ring_consume(ws, avail);
 	free(frame);
 	return 0;

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "flow_table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct wc_flow_table {
+	struct wc_flow *e;
+	uint32_t *index;
+	uint32_t capacity;
+	uint32_t mask;
+	uint32_t count;
+	uint32_t free_head; /* entry index + 1, chained through lru_next */
+	uint32_t head[WC_LIST_COUNT], tail[WC_LIST_COUNT]; /* index + 1 */
+	uint64_t timeout_ns[WC_LIST_COUNT];
+	uint64_t evictions;
+	wc_flow_end_fn on_end;
+	void *arg;
+};
+
+int wc_flow_table_create(struct wc_flow_table **out, const struct wc_flow_table_cfg *cfg)
+{
+	if (!cfg->capacity || cfg->index_size < cfg->capacity ||
+	    (cfg->index_size & (cfg->index_size - 1)))
+		return -EINVAL;
+	struct wc_flow_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->e = cfg->entries;
+	t->index = cfg->index;
+	t->capacity = cfg->capacity;
+	t->mask = cfg->index_size - 1;
+	memcpy(t->timeout_ns, cfg->timeout_ns, sizeof(t->timeout_ns));
+	t->on_end = cfg->on_end;
+	t->arg = cfg->arg;
+	for (uint32_t i = 0; i < t->capacity; i++)
+		t->e[i].lru_next = i + 2 <= t->capacity ? i + 2 : 0;
+	t->free_head = 1;
+	*out = t;
+	return 0;
+}
+
+void wc_flow_table_destroy(struct wc_flow_table *t)
+{
+	free(t);
+}
+
+uint32_t wc_flow_key_hash(const struct wc_flow_key *k)
+{
+	/* 64-bit multiply-xorshift over the 48 key bytes */
+	const uint64_t *w = (const uint64_t *)k;
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < sizeof(*k) / 8; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+static inline struct wc_flow *ent(struct wc_flow_table *t, uint32_t idx1)
+{
+	return &t->e[idx1 - 1];
+}
+
+static void list_unlink(struct wc_flow_table *t, struct wc_flow *f)
+{
+	uint32_t me = (uint32_t)(f - t->e) + 1;
+	if (f->lru_prev)
+		ent(t, f->lru_prev)->lru_next = f->lru_next;
+	else if (t->head[f->list] == me)
+		t->head[f->list] = f->lru_next;
+	if (f->lru_next)
+		ent(t, f->lru_next)->lru_prev = f->lru_prev;
+	else if (t->tail[f->list] == me)
+		t->tail[f->list] = f->lru_prev;
+	f->lru_prev = f->lru_next = 0;
+}
+
+static void list_append(struct wc_flow_table *t, struct wc_flow *f, unsigned list)
+{
+	uint32_t me = (uint32_t)(f - t->e) + 1;
+	f->list = (uint8_t)list;
+	f->lru_next = 0;
+	f->lru_prev = t->tail[list];
+	if (t->tail[list])
+		ent(t, t->tail[list])->lru_next = me;
+	else
+		t->head[list] = me;
+	t->tail[list] = me;
+}
+
+struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
+				     const struct wc_flow_key *k, uint32_t hash)
+{
+	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+		uint32_t idx = t->index[i];
+		if (!idx)
+			return NULL;
+		struct wc_flow *f = ent(t, idx);
+		if (f->hash == hash && memcmp(&f->key, k, sizeof(*k)) == 0)
+			return f;
+	}
+}
+
+/* Remove f from the index (backward-shift deletion keeps probe chains
+ * intact without tombstones) and from its list, and free it. */
+static void remove_entry(struct wc_flow_table *t, struct wc_flow *f)
+{
+	uint32_t me = (uint32_t)(f - t->e) + 1;
+	uint32_t i = f->hash & t->mask;
+	while (t->index[i] != me)
+		i = (i + 1) & t->mask;
+	for (uint32_t j = (i + 1) & t->mask;; j = (j + 1) & t->mask) {
+		uint32_t idx = t->index[j];
+		if (!idx)
+			break;
+		uint32_t home = ent(t, idx)->hash & t->mask;
+		/* move j back into the hole at i unless its home lies in (i, j] */
+		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+			t->index[i] = idx;
+			i = j;
+		}
+	}
+	t->index[i] = 0;
+	list_unlink(t, f);
+	/* the entry is free: readers see state NONE with an even seq */
+	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
+	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memset((char *)f + sizeof(f->seq), 0, sizeof(*f) - sizeof(f->seq));
+	f->lru_next = t->free_head;
+	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+	t->free_head = me;
+	t->count--;
+}
+
+static void end_flow(struct wc_flow_table *t, struct wc_flow *f, enum wc_flow_end why)
+{
+	if (t->on_end)
+		t->on_end(t->arg, f, why);
+	remove_entry(t, f);
+}
+
+static struct wc_flow *oldest(struct wc_flow_table *t)
+{
+	struct wc_flow *best = NULL;
+	for (unsigned l = 0; l < WC_LIST_COUNT; l++) {
+		if (!t->head[l])
+			continue;
+		struct wc_flow *f = ent(t, t->head[l]);
+		if (!best || f->last_ns < best->last_ns)
+			best = f;
+	}
+	return best;
+}
+
+struct wc_flow *wc_flow_table_insert(struct wc_flow_table *t,
+				     const struct wc_flow_key *k, uint32_t hash,
+				     uint64_t now_ns, enum wc_flow_list list)
+{
+	if (!t->free_head) {
+		struct wc_flow *victim = oldest(t);
+		if (!victim)
+			return NULL;
+		victim->flags |= WC_FLOW_EVICTED;
+		t->evictions++;
+		end_flow(t, victim, WC_END_TIMEOUT);
+	}
+	uint32_t me = t->free_head;
+	struct wc_flow *f = ent(t, me);
+	t->free_head = f->lru_next;
+	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
+	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	f->key = *k;
+	f->hash = hash;
+	f->first_ns = f->last_ns = f->state_since_ns = now_ns;
+	f->lru_next = f->lru_prev = 0;
+	list_append(t, f, list);
+	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+	uint32_t i = hash & t->mask;
+	while (t->index[i])
+		i = (i + 1) & t->mask;
+	t->index[i] = me;
+	t->count++;
+	return f;
+}
+
+void wc_flow_table_touch(struct wc_flow_table *t, struct wc_flow *f,
+			 enum wc_flow_list list, uint64_t now_ns)
+{
+	if (now_ns > f->last_ns)
+		f->last_ns = now_ns;
+	uint32_t me = (uint32_t)(f - t->e) + 1;
+	if (f->list == list && t->tail[list] == me)
+		return;
+	list_unlink(t, f);
+	list_append(t, f, list);
+}
+
+unsigned wc_flow_table_expire(struct wc_flow_table *t, uint64_t now_ns, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned l = 0; l < WC_LIST_COUNT; l++) {
+		while (n < max && t->head[l]) {
+			struct wc_flow *f = ent(t, t->head[l]);
+			if (f->last_ns + t->timeout_ns[l] > now_ns)
+				break;
+			end_flow(t, f, f->end ? (enum wc_flow_end)f->end : WC_END_TIMEOUT);
+			n++;
+		}
+	}
+	return n;
+}
+
+void wc_flow_table_flush(struct wc_flow_table *t, enum wc_flow_end why)
+{
+	for (unsigned l = 0; l < WC_LIST_COUNT; l++)
+		while (t->head[l]) {
+			struct wc_flow *f = ent(t, t->head[l]);
+			end_flow(t, f, f->end ? (enum wc_flow_end)f->end : why);
+		}
+}
+
+uint32_t wc_flow_table_count(const struct wc_flow_table *t)
+{
+	return t->count;
+}
+
+uint64_t wc_flow_table_evictions(const struct wc_flow_table *t)
+{
+	return t->evictions;
+}

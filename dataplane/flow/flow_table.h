@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker flow table: preallocated entries (in the worker's shared
+ * memory block, so the control plane can read them), an open-addressing
+ * index with linear probing and backward-shift deletion, and one LRU list
+ * per expiry class, so expiry and eviction look at list heads only.
+ * No malloc after init, no locks: one worker owns one table.
+ */
+#ifndef WC_FLOW_TABLE_H
+#define WC_FLOW_TABLE_H
+
+#include <stdint.h>
+
+#include "wirecheck/flow.h"
+
+enum wc_flow_list {
+	WC_LIST_TCP_OPENING = 0, /* SYN seen, not established */
+	WC_LIST_TCP_ACTIVE,      /* established, midstream */
+	WC_LIST_TCP_CLOSED,      /* FIN both ways or RST: linger for stragglers */
+	WC_LIST_OTHER,           /* UDP, ICMP, other protocols */
+	WC_LIST_COUNT
+};
+
+struct wc_flow_table; /* opaque */
+
+/* Called for every flow that leaves the table (expiry, eviction, flush),
+ * before its entry is reused. */
+typedef void (*wc_flow_end_fn)(void *arg, struct wc_flow *f, enum wc_flow_end why);
+
+struct wc_flow_table_cfg {
+	struct wc_flow *entries; /* capacity entries, zeroed */
+	uint32_t *index;         /* index_size slots, zeroed, power of two */
+	uint32_t capacity;
+	uint32_t index_size;
+	uint64_t timeout_ns[WC_LIST_COUNT];
+	wc_flow_end_fn on_end;
+	void *arg;
+};
+
+/* 0 or -errno (allocates the small private header only). */
+int wc_flow_table_create(struct wc_flow_table **out, const struct wc_flow_table_cfg *cfg);
+void wc_flow_table_destroy(struct wc_flow_table *t);
+
+uint32_t wc_flow_key_hash(const struct wc_flow_key *k);
+struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
+				     const struct wc_flow_key *k, uint32_t hash);
+/* Insert a new zeroed entry for k (the caller checked it is absent). When
+ * full, the least recently seen flow of all lists is ended (evicted) first.
+ * Never fails when capacity > 0. */
+struct wc_flow *wc_flow_table_insert(struct wc_flow_table *t,
+				     const struct wc_flow_key *k, uint32_t hash,
+				     uint64_t now_ns, enum wc_flow_list list);
+/* Mark f seen at now_ns (moves it to the tail of list). */
+void wc_flow_table_touch(struct wc_flow_table *t, struct wc_flow *f,
+			 enum wc_flow_list list, uint64_t now_ns);
+/* End flows idle past their class timeout at packet time now_ns. Returns
+ * how many ended (at most max). */
+unsigned wc_flow_table_expire(struct wc_flow_table *t, uint64_t now_ns, unsigned max);
+/* End every flow (shutdown). */
+void wc_flow_table_flush(struct wc_flow_table *t, enum wc_flow_end why);
+uint32_t wc_flow_table_count(const struct wc_flow_table *t);
+uint64_t wc_flow_table_evictions(const struct wc_flow_table *t);
+
+#endif

@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "track.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/worker.h"
+
+#define NS_PER_MS 1000000ull
+#define FAST_RETX_WINDOW_NS (20 * NS_PER_MS) /* Wireshark: within 20 ms of the dup ACKs */
+#define OOO_WINDOW_NS (3 * NS_PER_MS)        /* Wireshark's default threshold */
+#define STALL_RESUME_NS (10 * NS_PER_MS)     /* sender resumes right after the late ACK */
+
+enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10,
+       TH_ECE = 0x40, TH_CWR = 0x80 };
+#define WC_DIR_FIN_ACKED 0x80
+
+static const uint64_t timeout_defaults_ns[WC_LIST_COUNT] = {
+	[WC_LIST_TCP_OPENING] = 30ull * 1000 * NS_PER_MS,
+	[WC_LIST_TCP_ACTIVE] = 300ull * 1000 * NS_PER_MS,
+	[WC_LIST_TCP_CLOSED] = 10ull * 1000 * NS_PER_MS,
+	[WC_LIST_OTHER] = 60ull * 1000 * NS_PER_MS,
+};
+
+/* RFC 1982 serial-number arithmetic on 32-bit sequence numbers. */
+static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why);
+
+int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint32_t *index,
+		  uint32_t capacity, uint32_t index_size, const struct wc_track_cfg *cfg)
+{
+	struct wc_tracker *t = &w->track;
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	struct wc_flow_table_cfg tc = {
+		.entries = entries, .index = index, .capacity = capacity,
+		.index_size = index_size, .on_end = on_flow_end, .arg = w,
+	};
+	memcpy(tc.timeout_ns, timeout_defaults_ns, sizeof(tc.timeout_ns));
+	if (cfg->tcp_timeout_ns)
+		tc.timeout_ns[WC_LIST_TCP_ACTIVE] = cfg->tcp_timeout_ns;
+	t->pending = calloc(WC_PENDING_SYN_SLOTS, sizeof(*t->pending));
+	if (!t->pending)
+		return -ENOMEM;
+	int r = wc_flow_table_create(&t->table, &tc);
+	if (r) {
+		free(t->pending);
+		t->pending = NULL;
+	}
+	return r;
+}
+
+void wc_track_fini(struct wc_worker *w)
+{
+	wc_flow_table_destroy(w->track.table);
+	free(w->track.pending);
+	w->track.table = NULL;
+	w->track.pending = NULL;
+}
+
+uint64_t wc_flow_trouble(const struct wc_flow *f)
+{
+	uint64_t s = 0;
+	for (int d = 0; d < 2; d++) {
+		const struct wc_flow_dir *x = &f->dir[d];
+		s += 4ull * x->csum_bad + x->retx + x->dupacks / 4 + x->zero_win + x->ooo;
+	}
+	s += 8ull * f->ack_stalls;
+	if (f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA))
+		s += 16;
+	return s;
+}
+
+/* ---- keys ---------------------------------------------------------- */
+
+/* Build the normalised key of the packet's tracked layer; *from is the key
+ * side that sent the packet. */
+static void build_key(const struct wc_pkt *p, unsigned idx, struct wc_flow_key *k,
+		      int *from)
+{
+	const struct wc_ip_layer *ip = &p->ip[idx];
+	unsigned alen = ip->family == 4 ? 4 : 16;
+	uint16_t sp = 0, dp = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (p->has_l4 && p->l4_ip_idx == idx) {
+		if (p->l4_proto == 6 || p->l4_proto == 17) {
+			sp = ip->sport;
+			dp = ip->dport;
+		} else if (p->l4_proto == 1 || p->l4_proto == 58) {
+			uint8_t t = p->l4.icmp.type;
+			if (t == 8 || t == 0 || t == 128 || t == 129) /* echo: id both ways */
+				sp = dp = p->l4.icmp.id;
+		}
+	}
+	int c = memcmp(ip->src, ip->dst, alen);
+	int swap = c > 0 || (c == 0 && sp > dp);
+	memcpy(k->addr[swap], ip->src, alen);
+	memcpy(k->addr[!swap], ip->dst, alen);
+	k->port[swap] = sp;
+	k->port[!swap] = dp;
+	/* VLAN ids of the outermost Ethernet, tunnel of the tracked layer */
+	k->vlan[0] = p->ip[0].nvlan > 0 ? p->ip[0].vlan[0] : 0;
+	k->vlan[1] = p->ip[0].nvlan > 1 ? p->ip[0].vlan[1] : 0;
+	if (ip->depth) {
+		k->tunnel_type = p->tunnel_type;
+		k->tunnel_id = p->tunnel_id;
+	}
+	k->family = ip->family;
+	k->proto = ip->proto;
+	*from = swap;
+}
+
+static void set_state(struct wc_flow *f, unsigned st, uint64_t now)
+{
+	if (f->state == st)
+		return;
+	uint64_t us = now > f->state_since_ns ? (now - f->state_since_ns) / 1000 : 0;
+	f->state_us[f->state] += us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	f->state = (uint8_t)st;
+	f->state_since_ns = now;
+	if (st == WC_TCP_ESTABLISHED)
+		f->flags |= WC_FLOW_ESTABLISHED_ONCE;
+}
+
+static enum wc_flow_list list_of(const struct wc_flow *f)
+{
+	if (f->key.proto != 6)
+		return WC_LIST_OTHER;
+	switch (f->state) {
+	case WC_TCP_NONE:
+	case WC_TCP_SYN_SENT:
+	case WC_TCP_SYN_RECEIVED:
+		return WC_LIST_TCP_OPENING;
+	case WC_TCP_CLOSED:
+		return WC_LIST_TCP_CLOSED;
+	default:
+		return WC_LIST_TCP_ACTIVE;
+	}
+}
+
+/* Server by port when no SYN says: the well-known (lower) port serves. */
+static uint8_t client_by_ports(const struct wc_flow *f, int from)
+{
+	uint16_t p0 = f->key.port[0], p1 = f->key.port[1];
+	if (p0 != p1)
+		return p0 < p1 ? 1 : 0;
+	return (uint8_t)from; /* the first sender */
+}
+
+static void add_rtt(struct wc_flow *f, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	uint32_t u = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	if (!f->rtt_samples || u < f->rtt_min_us)
+		f->rtt_min_us = u;
+	if (u > f->rtt_max_us)
+		f->rtt_max_us = u;
+	f->rtt_sum_us += u;
+	f->rtt_samples++;
+}
+
+/* ---- pending SYNs (synack_unexpected_source) ------------------------- */
+
+static uint64_t pending_tag(const uint8_t *client, unsigned alen, uint16_t cport,
+			    uint32_t ack)
+{
+	uint64_t h = ((uint64_t)cport << 32) ^ ack ^ 0x51ed270b27e9f3c5ull;
+	for (unsigned i = 0; i < alen; i++)
+		h = (h ^ client[i]) * 0x100000001b3ull;
+	return h | 1;
+}
+
+static void pending_add(struct wc_tracker *t, const struct wc_ip_layer *ip,
+			uint32_t isn, uint64_t flow_id, uint64_t now)
+{
+	unsigned alen = ip->family == 4 ? 4 : 16;
+	uint64_t tag = pending_tag(ip->src, alen, ip->sport, isn + 1);
+	struct wc_pending_syn *s = &t->pending[tag & (WC_PENDING_SYN_SLOTS - 1)];
+	s->tag = tag;
+	memcpy(s->server, ip->dst, 16);
+	s->server_port = ip->dport;
+	s->family = ip->family;
+	s->used = 1;
+	s->flow_id = flow_id;
+	s->ts_ns = now;
+}
+
+static struct wc_pending_syn *pending_find(struct wc_tracker *t,
+					   const struct wc_ip_layer *ip, uint32_t ack)
+{
+	unsigned alen = ip->family == 4 ? 4 : 16;
+	uint64_t tag = pending_tag(ip->dst, alen, ip->dport, ack);
+	struct wc_pending_syn *s = &t->pending[tag & (WC_PENDING_SYN_SLOTS - 1)];
+	return s->used && s->tag == tag && s->family == ip->family ? s : NULL;
+}
+
+/* ---- TCP ------------------------------------------------------------- */
+
+static void raise_flow_pkt(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
+			   struct wc_flow *f, enum wc_anomaly t,
+			   const struct wc_anomaly_detail *d)
+{
+	wc_worker_raise(w, p, t, (int)idx, f->id, d);
+}
+
+static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
+			  struct wc_flow *f, int from, const struct wc_tcp_info *th)
+{
+	struct wc_flow_dir *dir = &f->dir[from], *rev = &f->dir[!from];
+	uint64_t now = p->ts_ns;
+	uint32_t seglen = th->payload_len + 1 + ((th->flags & TH_FIN) ? 1 : 0);
+
+	if (!(th->flags & TH_ACK)) { /* SYN */
+		if ((dir->flags & WC_DIR_SYN) && th->seq == dir->isn) {
+			/* retransmitted SYN: counted by the sequence analysis */
+		} else {
+			dir->isn = th->seq;
+			dir->next_seq = th->seq + seglen;
+			dir->flags |= WC_DIR_SEQ_KNOWN;
+		}
+		dir->flags |= WC_DIR_SYN;
+		if (th->wscale != 0xff) {
+			dir->flags |= WC_DIR_WS;
+			dir->wscale = th->wscale;
+		}
+		if (f->state == WC_TCP_NONE || f->state == WC_TCP_SYN_SENT) {
+			f->client = (uint8_t)from;
+			f->flags |= WC_FLOW_CLIENT_BY_SYN;
+			f->flags &= (uint16_t)~WC_FLOW_MIDSTREAM;
+			set_state(f, WC_TCP_SYN_SENT, now);
+		}
+		f->syn_ns = now;
+		pending_add(&w->track, &p->ip[idx], th->seq, f->id, now);
+		return;
+	}
+	/* SYN-ACK */
+	if (th->wscale != 0xff) {
+		dir->flags |= WC_DIR_WS;
+		dir->wscale = th->wscale;
+	}
+	int answers = (rev->flags & WC_DIR_SYN) && th->ack == rev->isn + 1;
+	if (!(dir->flags & WC_DIR_SYN) || th->seq != dir->isn) {
+		dir->isn = th->seq;
+		dir->next_seq = th->seq + seglen;
+		dir->flags |= WC_DIR_SEQ_KNOWN;
+	}
+	dir->flags |= WC_DIR_SYN;
+	if (answers) {
+		if (!f->synack_ns) {
+			f->synack_ns = now;
+			uint64_t us = (now - f->syn_ns) / 1000;
+			f->syn_to_synack_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;
+		}
+		if (f->state == WC_TCP_SYN_SENT)
+			set_state(f, WC_TCP_SYN_RECEIVED, now);
+		return;
+	}
+	if (!(rev->flags & WC_DIR_SYN)) {
+		/* A SYN-ACK for a SYN this flow never saw: was the SYN sent to
+		 * another address (DNAT/VIP asymmetry)? */
+		struct wc_pending_syn *s = pending_find(&w->track, &p->ip[idx], th->ack);
+		const struct wc_ip_layer *ip = &p->ip[idx];
+		unsigned alen = ip->family == 4 ? 4 : 16;
+		f->client = (uint8_t)!from;
+		f->flags |= WC_FLOW_CLIENT_BY_SYN;
+		if (f->state == WC_TCP_NONE)
+			set_state(f, WC_TCP_SYN_RECEIVED, now);
+		if (s && (memcmp(s->server, ip->src, alen) != 0 || s->server_port != ip->sport)) {
+			struct wc_anomaly_detail d = {0};
+			d.alt_family = s->family;
+			memcpy(d.alt_ip, s->server, 16);
+			d.alt_port = s->server_port;
+			d.aux[0] = s->flow_id;
+			f->flags |= WC_FLOW_VIP_ASYMMETRY;
+			raise_flow_pkt(w, p, idx, f, WC_ANOM_SYNACK_UNEXPECTED_SOURCE, &d);
+			/* the SYN's own flow is part of the same incident */
+			struct wc_flow_key k = f->key;
+			uint8_t c = f->client;
+			memcpy(k.addr[!c], s->server, 16);
+			k.port[!c] = s->server_port;
+			int sw = memcmp(k.addr[0], k.addr[1], 16) > 0 ||
+				 (memcmp(k.addr[0], k.addr[1], 16) == 0 && k.port[0] > k.port[1]);
+			if (sw) {
+				uint8_t a[16];
+				memcpy(a, k.addr[0], 16);
+				memcpy(k.addr[0], k.addr[1], 16);
+				memcpy(k.addr[1], a, 16);
+				uint16_t pt = k.port[0];
+				k.port[0] = k.port[1];
+				k.port[1] = pt;
+			}
+			struct wc_flow *orig = wc_flow_table_lookup(w->track.table, &k,
+								    wc_flow_key_hash(&k));
+			if (orig)
+				orig->flags |= WC_FLOW_VIP_ASYMMETRY;
+		}
+	}
+}
+
+static void tcp_confirm_corruption(struct wc_worker *w, const struct wc_pkt *p,
+				   unsigned idx, struct wc_flow *f, struct wc_flow_dir *dir,
+				   uint32_t seq, uint32_t end)
+{
+	if (dir->bad_end == dir->bad_seq || !seq_lt(seq, dir->bad_end) ||
+	    !seq_lt(dir->bad_seq, end))
+		return; /* no pending corrupt segment, or no overlap */
+	struct wc_anomaly_detail d = {0};
+	d.aux[0] = dir->bad_frame;
+	d.aux[1] = dir->bad_seq;
+	d.aux[2] = dir->bad_end - dir->bad_seq;
+	dir->bad_seq = dir->bad_end = 0;
+	wc_worker_sender_confirmed(w, &p->ip[idx]);
+	raise_flow_pkt(w, p, idx, f, WC_ANOM_OFFLOAD_CORRUPTION, &d);
+}
+
+/* Wireshark's out-of-order threshold: the handshake RTT seen at the probe
+ * when known, else 3 ms. */
+static uint64_t ooo_window_ns(const struct wc_flow *f)
+{
+	if (f->syn_to_synack_us != UINT32_MAX && f->synack_to_ack_us != UINT32_MAX)
+		return ((uint64_t)f->syn_to_synack_us + f->synack_to_ack_us) * 1000;
+	return OOO_WINDOW_NS;
+}
+
+static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
+			struct wc_flow *f, int from, int bad)
+{
+	const struct wc_tcp_info *th = &p->l4.tcp;
+	struct wc_flow_dir *dir = &f->dir[from], *rev = &f->dir[!from];
+	uint64_t now = p->ts_ns;
+	uint8_t fl = th->flags;
+	uint32_t seglen = th->payload_len + ((fl & TH_SYN) ? 1 : 0) + ((fl & TH_FIN) ? 1 : 0);
+	uint32_t seq = th->seq, end = th->seq + seglen;
+
+	if (bad) {
+		/* A receiver drops it: it was sent (its good copy will be a
+		 * retransmission) but it changes nothing else. */
+		if (seglen) {
+			if (!(dir->flags & WC_DIR_SEQ_KNOWN)) {
+				dir->next_seq = end;
+				dir->flags |= WC_DIR_SEQ_KNOWN;
+			} else if (seq_gt(end, dir->next_seq)) {
+				dir->next_seq = end;
+			}
+			dir->bad_seq = seq;
+			dir->bad_end = end;
+			dir->bad_frame = p->frame_no;
+			dir->last_seg_ns = now;
+		}
+		return;
+	}
+
+	const struct wc_ip_layer *ip = &p->ip[idx];
+	if ((ip->tos & 3) == 3)
+		dir->ecn_ce += dir->ecn_ce < 255;
+	else if (ip->tos & 3)
+		dir->ecn_ect += dir->ecn_ect < 255;
+	if (fl & (TH_ECE | TH_CWR))
+		dir->ecn_ece += dir->ecn_ece < 255;
+
+	/* a SYN repeating the ISN already seen is a retransmission; a SYN with
+	 * a new ISN is a new attempt (port reuse, SYN floods) */
+	int syn_again = (fl & TH_SYN) && (dir->flags & WC_DIR_SYN) && seq == dir->isn;
+	if (fl & TH_SYN) {
+		dir->syns++;
+		tcp_handshake(w, p, idx, f, from, th);
+	} else if (f->state == WC_TCP_NONE) {
+		/* picked up mid-stream: no handshake to wait for */
+		f->flags |= WC_FLOW_MIDSTREAM;
+		f->client = client_by_ports(f, from);
+		set_state(f, WC_TCP_ESTABLISHED, now);
+	}
+
+	/* window scaling applies only when both SYNs offered it (RFC 7323 §2.2) */
+	unsigned scale = (dir->flags & WC_DIR_WS) && (rev->flags & WC_DIR_WS) ? dir->wscale : 0;
+	uint32_t win = (fl & TH_SYN) ? th->win : (uint32_t)th->win << scale;
+
+	if (fl & TH_RST) {
+		dir->rsts++;
+		if (f->state != WC_TCP_CLOSED) {
+			if (!(f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA)) &&
+			    (f->flags & WC_FLOW_ESTABLISHED_ONCE) && from != f->client &&
+			    f->dir[f->client].first_data_ns && !dir->first_data_ns) {
+				struct wc_anomaly_detail d = {0};
+				d.aux[0] = f->dir[f->client].bytes;
+				f->flags |= WC_FLOW_RST_FIRST_DATA;
+				raise_flow_pkt(w, p, idx, f, WC_ANOM_RST_AFTER_FIRST_DATA, &d);
+			}
+			f->end = WC_END_RST;
+			set_state(f, WC_TCP_CLOSED, now);
+		}
+		return;
+	}
+
+	/* ---- sequence analysis (Wireshark's tcp.analysis order) ---- */
+	int keepalive = 0, zwp = 0;
+	if (!(dir->flags & WC_DIR_SEQ_KNOWN)) {
+		dir->next_seq = end;
+		dir->flags |= WC_DIR_SEQ_KNOWN;
+		if (th->payload_len)
+			dir->last_seg_ns = now;
+	} else if (!(fl & TH_SYN) || syn_again) {
+		if (seglen == 1 && seq == dir->next_seq && (rev->flags & WC_DIR_WIN_KNOWN) &&
+		    rev->win == 0 && th->payload_len == 1) {
+			zwp = 1;
+			dir->zwp++;
+		}
+		if (!zwp && seglen <= 1 && !(fl & (TH_SYN | TH_FIN)) &&
+		    seq == dir->next_seq - 1) {
+			keepalive = 1;
+			dir->keepalive++;
+		}
+		if (th->payload_len && (rev->flags & (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN)) ==
+					       (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN) &&
+		    end == rev->last_ack + rev->win)
+			dir->window_full++;
+		if (!th->payload_len && !(fl & (TH_SYN | TH_FIN)) && (fl & TH_ACK) &&
+		    th->win && th->win == dir->raw_win && seq == dir->next_seq &&
+		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->last_ack &&
+		    (dir->flags & WC_DIR_WIN_KNOWN)) {
+			dir->dupacks++;
+			dir->dupack_run++;
+			dir->last_dupack_ns = now;
+		} else if ((fl & TH_ACK) && (!(dir->flags & WC_DIR_ACK_KNOWN) ||
+					      th->ack != dir->last_ack)) {
+			dir->dupack_run = 0;
+		}
+		if (seglen && !keepalive && !zwp && seq_lt(seq, dir->next_seq)) {
+			/* a retransmission of some kind */
+			enum wc_anomaly kind = WC_ANOM_RTO_RETRANSMISSION;
+			if (rev->dupack_run >= 2 && rev->last_ack == seq &&
+			    now - rev->last_dupack_ns < FAST_RETX_WINDOW_NS) {
+				kind = WC_ANOM_FAST_RETRANSMISSION;
+			} else if (now - dir->last_seg_ns < ooo_window_ns(f) &&
+				   dir->next_seq != end) {
+				dir->ooo++;
+				kind = WC_ANOM_COUNT;
+			}
+			if (kind != WC_ANOM_COUNT) {
+				dir->retx++;
+				if (kind == WC_ANOM_FAST_RETRANSMISSION)
+					dir->fast_retx++;
+				else
+					dir->rto_retx++;
+				struct wc_anomaly_detail d = {0};
+				d.aux[0] = seq;
+				d.aux[1] = seglen;
+				raise_flow_pkt(w, p, idx, f, kind, &d);
+			}
+			/* Karn: a retransmitted range gives no RTT sample */
+			if (dir->rtt_ns && seq_lt(seq, dir->rtt_end))
+				dir->rtt_ns = 0;
+			if (dir->stall_ns && seq_lt(seq, dir->stall_end))
+				dir->stall_ns = 0;
+			tcp_confirm_corruption(w, p, idx, f, dir, seq, end);
+			if (seq_gt(end, dir->next_seq))
+				dir->next_seq = end;
+		} else if (seglen && !keepalive && !zwp) {
+			/* new data (a gap means segments the probe did not see) */
+			if (th->payload_len) {
+				if (dir->stall_ack_ns) {
+					/* data right after a late ACK: the sender was
+					 * waiting for it (Nagle meeting a delayed ACK) */
+					if (now - dir->stall_ack_ns <= STALL_RESUME_NS) {
+						uint64_t us = dir->stall_delay_ns / 1000;
+						struct wc_anomaly_detail d = {0};
+						d.value_us = us;
+						f->ack_stalls++;
+						if (us > f->max_ack_stall_us)
+							f->max_ack_stall_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+						raise_flow_pkt(w, p, idx, f, WC_ANOM_ACK_STALL, &d);
+					}
+					dir->stall_ack_ns = 0;
+				}
+				/* nothing unacknowledged before it: a stall candidate;
+				 * anything already in flight: not one */
+				if ((rev->flags & WC_DIR_ACK_KNOWN) && rev->last_ack == seq &&
+				    seq == dir->next_seq && !dir->stall_ns) {
+					dir->stall_ns = now;
+					dir->stall_end = end;
+				} else {
+					dir->stall_ns = 0;
+				}
+				if (!dir->rtt_ns) {
+					dir->rtt_ns = now;
+					dir->rtt_end = end;
+				}
+			}
+			dir->next_seq = end;
+			dir->last_seg_ns = now;
+		}
+	}
+	if (zwp)
+		dir->last_seg_ns = now;
+
+	if (!th->win && !(fl & (TH_SYN | TH_FIN | TH_RST))) {
+		dir->zero_win++;
+		raise_flow_pkt(w, p, idx, f, WC_ANOM_ZERO_WINDOW, NULL);
+	}
+
+	/* first payload bytes each way: time to first byte */
+	if (th->payload_len && !dir->first_data_ns) {
+		dir->first_data_ns = now;
+		if (from != f->client && f->dir[f->client].first_data_ns)
+			f->ttfb_us = (now - f->dir[f->client].first_data_ns) / 1000;
+	}
+
+	/* ---- ACK processing ---- */
+	if (fl & TH_ACK) {
+		uint32_t ack = th->ack;
+		int advances = !(dir->flags & WC_DIR_ACK_KNOWN) || seq_gt(ack, dir->last_ack);
+		if (advances) {
+			if (!(f->flags & WC_FLOW_TS_BOTH) && rev->rtt_ns &&
+			    seq_le(rev->rtt_end, ack)) {
+				add_rtt(f, now - rev->rtt_ns);
+				rev->rtt_ns = 0;
+			}
+			if (rev->stall_ns && seq_le(rev->stall_end, ack)) {
+				uint64_t delay = now - rev->stall_ns;
+				if (delay >= w->track.cfg.ack_stall_ns && !th->payload_len) {
+					rev->stall_ack_ns = now;
+					rev->stall_delay_ns = delay;
+				}
+				rev->stall_ns = 0;
+			}
+		}
+		if (f->state == WC_TCP_SYN_RECEIVED && from == f->client &&
+		    (rev->flags & WC_DIR_SYN) && ack == rev->isn + 1 && !(fl & TH_SYN)) {
+			if (f->synack_ns) {
+				uint64_t us = (now - f->synack_ns) / 1000;
+				f->synack_to_ack_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;
+			}
+			set_state(f, WC_TCP_ESTABLISHED, now);
+		}
+		if ((rev->flags & WC_DIR_FIN) && seq_gt(ack, rev->fin_seq))
+			rev->flags |= WC_DIR_FIN_ACKED;
+		if (advances || !(dir->flags & WC_DIR_ACK_KNOWN))
+			dir->last_ack = ack;
+		dir->flags |= WC_DIR_ACK_KNOWN;
+	}
+	dir->win = win;
+	dir->raw_win = th->win;
+	dir->flags |= WC_DIR_WIN_KNOWN;
+
+	/* ---- timestamps: RTT from TSecr echoes (RFC 7323 §4) ---- */
+	if (th->has_ts) {
+		dir->flags |= WC_DIR_TS;
+		if ((rev->flags & WC_DIR_TS) && (dir->flags & WC_DIR_TS))
+			f->flags |= WC_FLOW_TS_BOTH;
+		if ((f->flags & WC_FLOW_TS_BOTH) && rev->ts_ns && th->ts_ecr == rev->ts_val &&
+		    (fl & TH_ACK)) {
+			add_rtt(f, now - rev->ts_ns);
+			rev->ts_ns = 0;
+		}
+		if (th->payload_len && !dir->ts_ns && th->ts_val != dir->ts_val) {
+			dir->ts_val = th->ts_val;
+			dir->ts_ns = now;
+		}
+	}
+
+	/* ---- FIN and the close ---- */
+	if (fl & TH_FIN) {
+		if (!(dir->flags & WC_DIR_FIN)) {
+			dir->flags |= WC_DIR_FIN;
+			dir->fin_seq = seq + th->payload_len;
+			dir->fins++;
+			f->end = WC_END_FIN;
+			set_state(f, (rev->flags & WC_DIR_FIN) ? WC_TCP_CLOSING : WC_TCP_FIN_WAIT, now);
+		}
+	}
+	if (f->state == WC_TCP_CLOSING && (f->dir[0].flags & WC_DIR_FIN_ACKED) &&
+	    (f->dir[1].flags & WC_DIR_FIN_ACKED))
+		set_state(f, WC_TCP_CLOSED, now);
+}
+
+/* ---- ICMP echo RTT per host pair -------------------------------------- */
+
+static void icmp_echo(struct wc_flow *f, const struct wc_pkt *p)
+{
+	uint8_t t = p->l4.icmp.type;
+	if (t == 8 || t == 128) {
+		f->echo_seq = p->l4.icmp.seq;
+		f->echo_ns = p->ts_ns;
+	} else if ((t == 0 || t == 129) && f->echo_ns && p->l4.icmp.seq == f->echo_seq) {
+		add_rtt(f, p->ts_ns - f->echo_ns);
+		f->echo_ns = 0;
+	}
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+static int packet_is_bad(const struct wc_pkt *p)
+{
+	for (unsigned i = 0; i < p->n_cs; i++)
+		if (p->cs[i].verdict == WC_VERDICT_BAD)
+			return 1;
+	return 0;
+}
+
+void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p)
+{
+	struct wc_tracker *t = &w->track;
+	if (!t->table || !p->n_ip)
+		return;
+	t->now_ns = p->ts_ns > t->now_ns ? p->ts_ns : t->now_ns;
+	unsigned idx = p->has_l4 ? p->l4_ip_idx : p->n_ip - 1u;
+	const struct wc_ip_layer *ip = &p->ip[idx];
+	if ((ip->flags & WC_IPF_FRAGMENT) && !(ip->flags & WC_IPF_FIRST_FRAG))
+		return; /* no ports: cannot be placed in its flow */
+	if (ip->proto == 6 && !(p->has_l4 && p->l4_proto == 6))
+		return; /* TCP header unusable (malformed or cut) */
+
+	struct wc_flow_key k;
+	int from;
+	build_key(p, idx, &k, &from);
+	uint32_t h = wc_flow_key_hash(&k);
+	int bad = packet_is_bad(p);
+	struct wc_flow *f = wc_flow_table_lookup(t->table, &k, h);
+	if (!f) {
+		if (bad)
+			return; /* a packet the receiver drops opens no connection */
+		f = wc_flow_table_insert(t->table, &k, h, p->ts_ns,
+					 k.proto == 6 ? WC_LIST_TCP_OPENING : WC_LIST_OTHER);
+		if (!f)
+			return;
+		f->id = wc_flow_id(p, idx);
+		f->first_frame = p->frame_no;
+		f->syn_to_synack_us = f->synack_to_ack_us = UINT32_MAX;
+		f->ttfb_us = UINT64_MAX;
+		if (k.proto != 6)
+			f->client = client_by_ports(f, from);
+		w->ctr->flows_created++;
+	}
+
+	/* sequence lock: odd while the entry changes */
+	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
+	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+
+	struct wc_flow_dir *dir = &f->dir[from];
+	dir->pkts++;
+	dir->bytes += p->wirelen;
+	for (unsigned i = 0; i < p->n_cs; i++) {
+		if (p->cs[i].ip_idx != idx)
+			continue;
+		dir->csum_bad += p->cs[i].verdict == WC_VERDICT_BAD;
+		dir->csum_partial += p->cs[i].verdict == WC_VERDICT_PARTIAL;
+	}
+	if (k.proto == 6)
+		tcp_segment(w, p, idx, f, from, bad);
+	else if (!bad && p->has_l4 && (p->l4_proto == 1 || p->l4_proto == 58))
+		icmp_echo(f, p);
+
+	wc_flow_table_touch(t->table, f, list_of(f), p->ts_ns);
+	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+}
+
+void wc_track_expire(struct wc_worker *w)
+{
+	struct wc_tracker *t = &w->track;
+	if (t->table)
+		wc_flow_table_expire(t->table, t->now_ns, 64);
+}
+
+void wc_track_shutdown(struct wc_worker *w)
+{
+	struct wc_tracker *t = &w->track;
+	if (!t->table)
+		return;
+	wc_flow_table_expire(t->table, t->now_ns, UINT32_MAX);
+	wc_flow_table_flush(t->table, WC_END_SHUTDOWN);
+}
+
+static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why)
+{
+	struct wc_worker *w = arg;
+	uint64_t end_ns = f->last_ns;
+	uint64_t us = end_ns > f->state_since_ns ? (end_ns - f->state_since_ns) / 1000 : 0;
+	f->state_us[f->state] += us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	f->state_since_ns = end_ns;
+	f->end = (uint8_t)why;
+
+	if (f->key.proto == 6) {
+		const struct wc_flow_dir *c = &f->dir[f->client];
+		if (why == WC_END_TIMEOUT && !(f->flags & WC_FLOW_EVICTED) &&
+		    (f->flags & (WC_FLOW_ESTABLISHED_ONCE | WC_FLOW_MIDSTREAM)) &&
+		    !(f->dir[0].flags & WC_DIR_FIN) && !(f->dir[1].flags & WC_DIR_FIN) &&
+		    !f->dir[0].rsts && !f->dir[1].rsts) {
+			struct wc_anomaly_detail d = {0};
+			d.value_us = (w->track.now_ns - f->last_ns) / 1000;
+			wc_worker_raise_flow(w, f, WC_ANOM_MISSING_FIN, &d);
+		}
+		if (c->syns >= 2 && !f->synack_ns && !(f->flags & WC_FLOW_VIP_ASYMMETRY) &&
+		    !(f->dir[!f->client].flags & WC_DIR_SYN)) {
+			struct wc_anomaly_detail d = {0};
+			d.aux[0] = c->syns;
+			wc_worker_raise_flow(w, f, WC_ANOM_SYN_UNANSWERED, &d);
+		}
+	}
+	wc_worker_flow_ended(w, f);
+}

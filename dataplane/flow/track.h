@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flow tracking and TCP analysis (SPEC §4): per packet, find or create the
+ * flow, follow the TCP state machine, count retransmissions (fast / RTO),
+ * out-of-order, duplicate ACKs, zero windows, keep-alives, measure RTTs,
+ * and run the detectors. Runs inside the worker; nothing here allocates or
+ * blocks on the packet path.
+ */
+#ifndef WC_TRACK_H
+#define WC_TRACK_H
+
+#include <stdint.h>
+
+#include "../decode/pkt.h"
+#include "flow_table.h"
+
+struct wc_worker;
+
+struct wc_track_cfg {
+	uint32_t capacity;        /* flows per worker */
+	uint64_t tcp_timeout_ns;  /* established idle timeout */
+	uint64_t ack_stall_ns;    /* ack_stall threshold (30 ms) */
+};
+
+#define WC_PENDING_SYN_SLOTS 4096
+
+/* A SYN waiting for its SYN-ACK, keyed by (client, client port, ISN + 1):
+ * how a SYN-ACK from an unexpected address finds the SYN it answers. */
+struct wc_pending_syn {
+	uint64_t tag;
+	uint8_t server[16];
+	uint16_t server_port;
+	uint8_t family;
+	uint8_t used;
+	uint64_t flow_id;
+	uint64_t ts_ns;
+};
+
+struct wc_tracker {
+	struct wc_flow_table *table;
+	struct wc_track_cfg cfg;
+	struct wc_pending_syn *pending; /* WC_PENDING_SYN_SLOTS */
+	uint64_t now_ns;
+	uint32_t expire_tick;
+};
+
+int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint32_t *index,
+		  uint32_t capacity, uint32_t index_size, const struct wc_track_cfg *cfg);
+void wc_track_fini(struct wc_worker *w);
+void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p);
+/* Expire idle flows at packet time (called once per burst). */
+void wc_track_expire(struct wc_worker *w);
+/* End of capture: expire what is idle at the last packet time, then end
+ * every remaining flow with reason shutdown. */
+void wc_track_shutdown(struct wc_worker *w);
+
+/* Trouble score used to rank flows in summaries. */
+uint64_t wc_flow_trouble(const struct wc_flow *f);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A tracked flow, as it sits in a worker's flow table in shared memory and
+ * as it travels in a `flow` event when it ends. The dataplane worker is the
+ * only writer; the control plane reads live entries without stopping it:
+ *
+ *   writer (worker)                    reader (control plane)
+ *   s = seq; seq = s + 1  (odd)        do {
+ *   release fence                        s1 = load_acquire(seq)
+ *   ... update the entry ...             if (s1 & 1) continue
+ *   store_release(seq, s + 2)            copy the entry
+ *                                        acquire fence
+ *                                      } while (load(seq) != s1)
+ *
+ * Plain stores only on the packet path (x86 needs no fence instructions
+ * for these orderings): no atomic read-modify-write, no lock.
+ */
+#ifndef WIRECHECK_FLOW_H
+#define WIRECHECK_FLOW_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Direction-normalised key: side 0 is the lower (address, port). Padding
+ * is zeroed so keys compare with memcmp and two flows can never match. */
+struct wc_flow_key {
+	uint8_t addr[2][16];
+	uint16_t port[2];
+	uint16_t vlan[2]; /* outer, inner tag; 0 = none */
+	uint32_t tunnel_id;
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;
+	uint8_t tunnel_type;
+	uint8_t pad;
+};
+_Static_assert(sizeof(struct wc_flow_key) == 48, "flow key is 48 bytes");
+
+#define WC_TCP_STATE_LIST(X)        \
+	X(NONE, "none")             \
+	X(SYN_SENT, "syn_sent")     \
+	X(SYN_RECEIVED, "syn_received") \
+	X(ESTABLISHED, "established") \
+	X(FIN_WAIT, "fin_wait")     \
+	X(CLOSING, "closing")       \
+	X(CLOSED, "closed")
+
+enum wc_tcp_state {
+#define WC_X(e, n) WC_TCP_##e,
+	WC_TCP_STATE_LIST(WC_X)
+#undef WC_X
+	WC_TCP_STATE_COUNT
+};
+
+#define WC_FLOW_END_LIST(X) \
+	X(NONE, "none")     \
+	X(FIN, "fin")       \
+	X(RST, "rst")       \
+	X(TIMEOUT, "timeout") \
+	X(SHUTDOWN, "shutdown")
+
+enum wc_flow_end {
+#define WC_X(e, n) WC_END_##e,
+	WC_FLOW_END_LIST(WC_X)
+#undef WC_X
+};
+
+enum wc_flow_dir_flags {
+	WC_DIR_SEQ_KNOWN = 1 << 0,
+	WC_DIR_SYN = 1 << 1,
+	WC_DIR_FIN = 1 << 2,
+	WC_DIR_ACK_KNOWN = 1 << 3,
+	WC_DIR_WIN_KNOWN = 1 << 4,
+	WC_DIR_TS = 1 << 5, /* sends TCP timestamps */
+	WC_DIR_WS = 1 << 6, /* offered window scaling in its SYN */
+};
+
+/* What one side of the flow sent (dir[d] = packets from key side d). */
+struct wc_flow_dir {
+	uint32_t pkts;
+	uint32_t isn;
+	uint64_t bytes;
+	uint32_t next_seq;  /* highest sequence sent + 1 */
+	uint32_t last_ack;  /* last ACK this side sent */
+	uint32_t win;       /* last window, scaled, in bytes */
+	uint16_t raw_win;
+	uint8_t wscale;
+	uint8_t flags;      /* enum wc_flow_dir_flags */
+	uint32_t fin_seq;
+	uint8_t dupack_run; /* consecutive duplicate ACKs */
+	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
+	uint32_t ts_val;    /* TSval being timed */
+	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
+	uint64_t last_seg_ns;    /* last new segment of this side */
+	uint64_t last_dupack_ns;
+	uint64_t first_data_ns;
+	uint32_t rtt_end;   /* Karn timing: end seq of the timed segment */
+	uint32_t stall_end; /* ack-stall candidate: end seq */
+	uint64_t rtt_ns;    /* its send time, 0 = none */
+	uint64_t stall_ns;  /* candidate's send time, 0 = none */
+	uint64_t stall_ack_ns; /* late ACK seen at; waits for our next data */
+	uint64_t stall_delay_ns;
+	uint32_t bad_seq, bad_end; /* corrupt segment awaiting its good copy */
+	uint64_t bad_frame;
+	/* counters */
+	uint32_t syns, fins, rsts;
+	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
+	uint32_t zero_win, zwp, keepalive, window_full;
+	uint32_t csum_bad, csum_partial;
+};
+
+enum wc_flow_flags {
+	WC_FLOW_MIDSTREAM = 1 << 0,      /* no handshake seen */
+	WC_FLOW_CLIENT_BY_SYN = 1 << 1,  /* client decided by the SYN */
+	WC_FLOW_VIP_ASYMMETRY = 1 << 2,  /* part of a synack_unexpected_source */
+	WC_FLOW_RST_FIRST_DATA = 1 << 3, /* rst_after_first_data raised */
+	WC_FLOW_TS_BOTH = 1 << 4,        /* both sides send timestamps */
+	WC_FLOW_EVICTED = 1 << 5,
+	WC_FLOW_ESTABLISHED_ONCE = 1 << 6,
+};
+
+struct wc_flow {
+	_Atomic uint32_t seq; /* sequence lock, odd while written */
+	uint32_t hash;
+	struct wc_flow_key key;
+	uint64_t id;          /* flow_id in events */
+	uint64_t first_ns, last_ns;
+	uint64_t first_frame; /* pcap_cnt of the first packet */
+	uint8_t client;       /* key side of the client (0/1) */
+	uint8_t state;        /* enum wc_tcp_state */
+	uint8_t end;          /* enum wc_flow_end */
+	uint8_t list;         /* expiry class (dataplane private) */
+	uint16_t flags;       /* enum wc_flow_flags */
+	uint16_t pad;
+	uint32_t lru_prev, lru_next; /* entry index + 1, 0 = none */
+	uint64_t state_since_ns;
+	uint64_t syn_ns, synack_ns;
+	uint32_t syn_to_synack_us, synack_to_ack_us; /* UINT32_MAX = unknown */
+	uint64_t ttfb_us;                            /* UINT64_MAX = unknown */
+	uint64_t rtt_sum_us;
+	uint32_t rtt_min_us, rtt_max_us, rtt_samples;
+	uint32_t ack_stalls, max_ack_stall_us;
+	uint32_t state_us[WC_TCP_STATE_COUNT];
+	uint16_t echo_seq; /* ICMP echo being timed */
+	uint16_t pad2;
+	uint64_t echo_ns;
+	struct wc_flow_dir dir[2];
+};
+
+const char *wc_tcp_state_name(unsigned s);
+const char *wc_flow_end_name(unsigned e);
+
+#endif
