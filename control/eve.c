@@ -232,7 +232,9 @@ void eve_write_flow(FILE *out, const struct wc_event *e)
 	json_u64(&j, "pkts_toclient", sc->pkts);
 	json_u64(&j, "bytes_toserver", cs->bytes);
 	json_u64(&j, "bytes_toclient", sc->bytes);
-	json_str(&j, "client_by", (f->flags & WC_FLOW_CLIENT_BY_SYN) ? "syn" : "ports");
+	json_str(&j, "client_by", (f->flags & WC_FLOW_CLIENT_BY_SYN)	   ? "syn"
+				  : (f->flags & WC_FLOW_CLIENT_BY_SYNACK) ? "synack"
+									   : "ports");
 	json_bool(&j, "evicted", !!(f->flags & WC_FLOW_EVICTED));
 	json_obj_end(&j);
 

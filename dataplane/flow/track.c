@@ -267,7 +267,7 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 		const struct wc_ip_layer *ip = &p->ip[idx];
 		unsigned alen = ip->family == 4 ? 4 : 16;
 		f->client = (uint8_t)!from;
-		f->flags |= WC_FLOW_CLIENT_BY_SYN;
+		f->flags |= WC_FLOW_CLIENT_BY_SYNACK;
 		if (f->state == WC_TCP_NONE)
 			set_state(f, WC_TCP_SYN_RECEIVED, now);
 		if (s && (memcmp(s->server, ip->src, alen) != 0 || s->server_port != ip->sport)) {
@@ -428,7 +428,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			dir->last_dupack_ns = now;
 		} else if ((fl & TH_ACK) && (!(dir->flags & WC_DIR_ACK_KNOWN) ||
 					      th->ack != dir->last_ack)) {
-			dir->dupack_run = 0;
+			dir->dupack_run = 0; /* a new ACK value ends the run */
 		}
 		if (seglen && !keepalive && !zwp && seq_lt(seq, dir->next_seq)) {
 			/* a retransmission of some kind */
@@ -479,7 +479,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				}
 				/* nothing unacknowledged before it: a stall candidate;
 				 * anything already in flight: not one */
-				if ((rev->flags & WC_DIR_ACK_KNOWN) && rev->last_ack == seq &&
+				if ((rev->flags & WC_DIR_ACK_KNOWN) && rev->max_ack == seq &&
 				    seq == dir->next_seq && !dir->stall_ns) {
 					dir->stall_ns = now;
 					dir->stall_end = end;
@@ -513,7 +513,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	/* ---- ACK processing ---- */
 	if (fl & TH_ACK) {
 		uint32_t ack = th->ack;
-		int advances = !(dir->flags & WC_DIR_ACK_KNOWN) || seq_gt(ack, dir->last_ack);
+		int advances = !(dir->flags & WC_DIR_ACK_KNOWN) || seq_gt(ack, dir->max_ack);
 		if (advances) {
 			if (!(f->flags & WC_FLOW_TS_BOTH) && rev->rtt_ns &&
 			    seq_le(rev->rtt_end, ack)) {
@@ -529,8 +529,11 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				rev->stall_ns = 0;
 			}
 		}
+		/* the handshake completes only with an in-window ACK: the server
+		 * drops one whose sequence number is elsewhere */
 		if (f->state == WC_TCP_SYN_RECEIVED && from == f->client &&
-		    (rev->flags & WC_DIR_SYN) && ack == rev->isn + 1 && !(fl & TH_SYN)) {
+		    (rev->flags & WC_DIR_SYN) && ack == rev->isn + 1 && !(fl & TH_SYN) &&
+		    (!(dir->flags & WC_DIR_SYN) || seq == dir->isn + 1)) {
 			if (f->synack_ns) {
 				uint64_t us = (now - f->synack_ns) / 1000;
 				f->synack_to_ack_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;
@@ -539,8 +542,10 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		}
 		if ((rev->flags & WC_DIR_FIN) && seq_gt(ack, rev->fin_seq))
 			rev->flags |= WC_DIR_FIN_ACKED;
-		if (advances || !(dir->flags & WC_DIR_ACK_KNOWN))
+		if (advances) {
+			dir->max_ack = ack;
 			dir->last_ack = ack;
+		}
 		dir->flags |= WC_DIR_ACK_KNOWN;
 	}
 	dir->win = win;
@@ -594,11 +599,25 @@ static void icmp_echo(struct wc_flow *f, const struct wc_pkt *p)
 
 /* ---- entry points ------------------------------------------------------ */
 
+/* Would a receiver drop this packet? Any bad checksum on its way says yes,
+ * except an L4 checksum in a datagram whose IPv4 header checksum is still
+ * 0 (partial): that frame was captured before the NIC filled its checksums
+ * in (the sender's own outgoing traffic), so its L4 field is not final
+ * either and proves no damage. */
 static int packet_is_bad(const struct wc_pkt *p)
 {
-	for (unsigned i = 0; i < p->n_cs; i++)
-		if (p->cs[i].verdict == WC_VERDICT_BAD)
+	for (unsigned i = 0; i < p->n_cs; i++) {
+		const struct wc_csum_check *c = &p->cs[i];
+		if (c->verdict != WC_VERDICT_BAD)
+			continue;
+		int hdr_pending = 0;
+		for (unsigned k = 0; k < p->n_cs; k++)
+			if (p->cs[k].layer == WC_LAYER_IPV4 && p->cs[k].ip_idx == c->ip_idx &&
+			    p->cs[k].verdict == WC_VERDICT_PARTIAL)
+				hdr_pending = 1;
+		if (!hdr_pending || c->layer == WC_LAYER_IPV4)
 			return 1;
+	}
 	return 0;
 }
 

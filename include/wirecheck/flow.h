@@ -80,7 +80,8 @@ struct wc_flow_dir {
 	uint32_t isn;
 	uint64_t bytes;
 	uint32_t next_seq;  /* highest sequence sent + 1 */
-	uint32_t last_ack;  /* last ACK this side sent */
+	uint32_t last_ack;  /* ACK value of the current dup-ACK run */
+	uint32_t max_ack;   /* highest ACK this side sent */
 	uint32_t win;       /* last window, scaled, in bytes */
 	uint16_t raw_win;
 	uint8_t wscale;
@@ -116,6 +117,7 @@ enum wc_flow_flags {
 	WC_FLOW_TS_BOTH = 1 << 4,        /* both sides send timestamps */
 	WC_FLOW_EVICTED = 1 << 5,
 	WC_FLOW_ESTABLISHED_ONCE = 1 << 6,
+	WC_FLOW_CLIENT_BY_SYNACK = 1 << 7, /* no SYN: its SYN-ACK's receiver */
 };
 
 struct wc_flow {
