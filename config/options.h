@@ -24,6 +24,12 @@ struct wc_config {
 	uint32_t max_flows;
 	uint32_t tcp_timeout_s;
 	uint32_t ack_stall_ms;
+	const char *xdp_mode;
+	const char *xdp_obj;
+	uint32_t queues;
+	int no_control_plane;
+	int busy_poll;
+	int null_analysis;
 	int quiet;
 	int help;
 	int version;

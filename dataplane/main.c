@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * wirecheck: the dataplane process. For `-r FILE` it runs the whole chain:
- * creates the instance's shared memory, starts the control plane
- * (wirecheckctl serve) as a separate process, runs a worker over the file,
- * marks the instance DONE and waits until the control plane has written
- * events.json and evidence.pcap completely, then prints a summary.
+ * wirecheck: the dataplane process. It creates the instance's shared memory,
+ * starts the control plane (wirecheckctl serve) as a separate process unless
+ * told not to, and runs one poll-mode worker per capture queue:
+ *  -r FILE: one worker over the file; the run ends at its end, the
+ *           instance is marked DONE and wirecheck waits until the control
+ *           plane has written events.json and evidence.pcap completely.
+ *  -i / --dpdk: one pinned worker thread per queue until SIGINT/SIGTERM;
+ *           flows are then flushed (reason shutdown), programs detached,
+ *           shared memory released, exit 0.
+ * Only this main thread prints.
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +42,21 @@ static void on_signal(int sig)
 }
 
 struct ctl_child {
-	pid_t pid;
+	pid_t pid; /* 0: none started */
 	int status;
 	int exited;
+};
+
+struct run {
+	const struct wc_config *cfg;
+	const struct wc_capture_ops *ops;
+	struct wc_capture *cap;
+	struct wc_shm shm;
+	char instance[64];
+	struct ctl_child ctl;
+	unsigned n_workers;
+	struct wc_worker *workers;
+	int live;
 };
 
 /* Offline runs wait for the control plane instead of dropping events; give
@@ -72,10 +91,10 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int spawn_control_plane(const char *argv0, const char *instance,
-			       const char *outdir, struct ctl_child *child)
+/* Directory of this executable: wirecheckctl and the XDP object sit there. */
+static void self_dir(const char *argv0, char *out, size_t len)
 {
-	char self[PATH_MAX], ctl[PATH_MAX + 16];
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		snprintf(self, sizeof(self), "%s", argv0);
@@ -84,132 +103,269 @@ static int spawn_control_plane(const char *argv0, const char *instance,
 	char *slash = strrchr(self, '/');
 	if (slash)
 		*slash = 0;
-	snprintf(ctl, sizeof(ctl), "%s/wirecheckctl", slash ? self : ".");
+	snprintf(out, len, "%s", slash ? self : ".");
+}
 
+static int spawn_control_plane(const char *argv0, struct run *r)
+{
+	char dir[PATH_MAX], ctl[PATH_MAX + 16];
+	self_dir(argv0, dir, sizeof(dir));
+	snprintf(ctl, sizeof(ctl), "%s/wirecheckctl", dir);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		execl(ctl, "wirecheckctl", "serve", "-n", instance, "-o", outdir,
+		/* the control plane stops on its own when the dataplane is DONE;
+		 * a terminal's SIGINT must not cut its final flush short */
+		signal(SIGINT, SIG_IGN);
+		execl(ctl, "wirecheckctl", "serve", "-n", r->instance, "-o", r->cfg->outdir,
 		      "--until-done", (char *)NULL);
 		fprintf(stderr, "wirecheck: cannot run %s: %s\n", ctl, strerror(errno));
 		_exit(127);
 	}
-	child->pid = pid;
-	child->exited = 0;
+	r->ctl.pid = pid;
+	r->ctl.exited = 0;
 	return 0;
 }
 
-static int run_offline(const struct wc_config *cfg, const char *argv0)
+struct worker_thread {
+	struct run *run;
+	unsigned q;
+	pthread_t tid;
+};
+
+/* A live worker: poll its queue, never block, never print. */
+static void *worker_main(void *arg)
 {
-	char err[256] = "";
-	struct wc_capture *cap = NULL;
-	struct wc_capture_args ca = {.source = cfg->read_file, .n_queues = 1};
-	const struct wc_capture_ops *ops = &wc_capture_pcap;
-	int rc = 1;
+	struct worker_thread *t = arg;
+	struct run *r = t->run;
+	struct wc_worker *w = &r->workers[t->q];
+	struct wc_pkt_view views[WC_BURST];
+	unsigned idle = 0;
 
-	int r = ops->open(&cap, &ca, err, sizeof(err));
-	if (r) {
-		fprintf(stderr, "wirecheck: %s: %s\n", cfg->read_file, err);
-		return 1;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu > 1) { /* dedicated cores: keep core 0 for the main thread */
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET((t->q + 1) % (unsigned)ncpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	char instance[64];
+	while (!stop_requested) {
+		int n = r->ops->rx_burst(r->cap, t->q, views, WC_BURST);
+		if (n > 0 && r->cfg->null_analysis) {
+			w->ctr->packets += (unsigned)n; /* I/O cost only (benchmarks) */
+			r->ops->release(r->cap, t->q, views, (unsigned)n);
+		} else if (n > 0) {
+			wc_worker_process(w, views, (unsigned)n);
+			r->ops->release(r->cap, t->q, views, (unsigned)n);
+			idle = 0;
+		} else if (++idle % 4096 == 0) {
+			wc_track_tick(w, wc_clock_ns()); /* flows expire while idle */
+		}
+		if (n <= 0 && idle > 65536)
+			sched_yield(); /* long idle: give the core away briefly */
+	}
+	wc_worker_finish(w);
+	return NULL;
+}
+
+static int setup(struct run *r, const char *argv0)
+{
+	const struct wc_config *cfg = r->cfg;
+	int rc;
 	if (cfg->instance)
-		snprintf(instance, sizeof(instance), "%s", cfg->instance);
+		snprintf(r->instance, sizeof(r->instance), "%s", cfg->instance);
+	else if (r->live)
+		snprintf(r->instance, sizeof(r->instance), "wirecheck");
 	else
-		snprintf(instance, sizeof(instance), "r%ld", (long)getpid());
+		snprintf(r->instance, sizeof(r->instance), "r%ld", (long)getpid());
 
-	if ((r = mkdir_p(cfg->outdir)) != 0) {
+	if ((rc = mkdir_p(cfg->outdir)) != 0) {
 		fprintf(stderr, "wirecheck: output directory %s: %s\n", cfg->outdir,
-			strerror(-r));
-		ops->close(cap);
-		return 1;
+			strerror(-rc));
+		return -1;
 	}
-	struct wc_shm shm;
+	r->n_workers = r->ops->n_queues(r->cap);
+	if (r->n_workers == 0 || r->n_workers > WC_MAX_WORKERS) {
+		fprintf(stderr, "wirecheck: %u capture queues (1..%d supported)\n",
+			r->n_workers, WC_MAX_WORKERS);
+		return -1;
+	}
 	struct wc_shm_params sp = {
-		.instance = instance,
-		.n_workers = 1,
+		.instance = r->instance,
+		.n_workers = r->n_workers,
 		.ring_slots = cfg->ring_slots,
-		.ring_policy = WC_RING_WAIT,
-		.linktype = ops->linktype(cap),
+		.ring_policy = r->live ? WC_RING_DROP : WC_RING_WAIT,
+		.linktype = r->ops->linktype(r->cap),
 		.mtu = cfg->mtu,
 		.rate_limit = cfg->rate_limit,
 		.flow_capacity = cfg->max_flows,
-		.source = cfg->read_file,
+		.source = r->live ? (cfg->ifaces ? cfg->ifaces : "dpdk") : cfg->read_file,
 	};
-	if ((r = wc_shm_create(&sp, &shm)) != 0) {
+	if ((rc = wc_shm_create(&sp, &r->shm)) != 0) {
 		fprintf(stderr, "wirecheck: shared memory for instance %s: %s\n",
-			instance, strerror(-r));
-		ops->close(cap);
-		return 1;
+			r->instance, strerror(-rc));
+		return -1;
 	}
-	struct ctl_child child = {0};
-	if ((r = spawn_control_plane(argv0, instance, cfg->outdir, &child)) != 0) {
-		fprintf(stderr, "wirecheck: cannot start the control plane: %s\n",
-			strerror(-r));
-		goto out_shm;
-	}
-
-	struct wc_worker w;
+	r->workers = calloc(r->n_workers, sizeof(*r->workers));
+	if (!r->workers)
+		return -1;
 	struct wc_worker_cfg wcfg = {
 		.mtu = cfg->mtu,
 		.tcp_timeout_ns = (uint64_t)cfg->tcp_timeout_s * 1000000000ull,
 		.ack_stall_ns = (uint64_t)cfg->ack_stall_ms * 1000000ull,
 	};
-	if (wc_worker_init(&w, 0, shm.hdr, ops->linktype(cap), &wcfg) != 0) {
-		fprintf(stderr, "wirecheck: out of memory\n");
-		goto out_child;
+	for (unsigned i = 0; i < r->n_workers; i++) {
+		if (wc_worker_init(&r->workers[i], i, r->shm.hdr, sp.linktype, &wcfg) != 0) {
+			fprintf(stderr, "wirecheck: out of memory\n");
+			return -1;
+		}
+		r->workers[i].ring_wait = wait_for_consumer;
+		r->workers[i].ring_wait_arg = &r->ctl;
 	}
-	w.ring_wait = wait_for_consumer;
-	w.ring_wait_arg = &child;
+	if (!(r->live && cfg->no_control_plane) &&
+	    (rc = spawn_control_plane(argv0, r)) != 0) {
+		fprintf(stderr, "wirecheck: cannot start the control plane: %s\n",
+			strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
 
-	struct timespec t0, t1;
+/* Publish DONE, wait for the control plane, release everything. Returns
+ * 0 when the outputs are complete. */
+static int teardown(struct run *r, int ok)
+{
+	int rc = ok ? 0 : 1;
+	if (r->shm.hdr) {
+		struct wc_capture_stats cst = {0};
+		if (r->cap && r->ops->stats(r->cap, &cst) == 0)
+			wc_shm_worker(r->shm.hdr, 0)->counters.drops_capture = cst.dropped;
+		/* release: every counter and event is final for the consumer */
+		atomic_store_explicit(&r->shm.hdr->state, ok ? WC_SHM_DONE : WC_SHM_FAILED,
+				      memory_order_release);
+	}
+	if (r->ctl.pid && !r->ctl.exited) {
+		if (waitpid(r->ctl.pid, &r->ctl.status, 0) == r->ctl.pid)
+			r->ctl.exited = 1;
+	}
+	if (r->ctl.pid && ok &&
+	    (!r->ctl.exited || !WIFEXITED(r->ctl.status) || WEXITSTATUS(r->ctl.status) != 0)) {
+		fprintf(stderr, "wirecheck: the control plane failed (status %d); "
+				"%s/events.json is incomplete\n",
+			r->ctl.status, r->cfg->outdir);
+		rc = 1;
+	}
+	if (r->cap)
+		r->ops->close(r->cap); /* detaches XDP programs, stops ports */
+	r->cap = NULL;
+	for (unsigned i = 0; r->workers && i < r->n_workers; i++)
+		wc_worker_fini(&r->workers[i]);
+	free(r->workers);
+	r->workers = NULL;
+	return rc;
+}
+
+static void print_summary(struct run *r, double secs)
+{
+	if (!r->cfg->quiet && r->shm.hdr)
+		wc_summary_print(stdout, r->shm.hdr, r->cfg->outdir, secs);
+}
+
+static void release_shm(struct run *r)
+{
+	if (r->shm.hdr) {
+		wc_shm_detach(&r->shm);
+		wc_shm_unlink(r->instance);
+	}
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int run_offline(struct run *r, const char *argv0)
+{
+	struct timespec t0;
+	if (setup(r, argv0) != 0) {
+		teardown(r, 0);
+		release_shm(r);
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct wc_worker *w = &r->workers[0];
 	struct wc_pkt_view views[WC_BURST];
 	unsigned bursts = 0;
 	while (!stop_requested) {
-		int n = ops->rx_burst(cap, 0, views, WC_BURST);
+		int n = r->ops->rx_burst(r->cap, 0, views, WC_BURST);
 		if (n < 0)
 			break;
-		wc_worker_process(&w, views, (unsigned)n);
-		ops->release(cap, 0, views, (unsigned)n);
+		wc_worker_process(w, views, (unsigned)n);
+		r->ops->release(r->cap, 0, views, (unsigned)n);
 		if ((++bursts & 63) == 0)
-			atomic_store_explicit(&shm.hdr->heartbeat_ns, wc_now_ns(),
+			atomic_store_explicit(&r->shm.hdr->heartbeat_ns, wc_now_ns(),
 					      memory_order_relaxed);
 	}
-	wc_worker_finish(&w); /* remaining flows end: flow events, final counters */
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	wc_worker_fini(&w);
-	struct wc_capture_stats cst;
-	ops->stats(cap, &cst);
-	wc_shm_worker(shm.hdr, 0)->counters.drops_capture = cst.dropped;
+	wc_worker_finish(w); /* remaining flows end: flow events, final counters */
+	double secs = elapsed(&t0);
+	int rc = teardown(r, 1);
+	if (rc == 0)
+		print_summary(r, secs);
+	release_shm(r);
+	return rc ? rc : (stop_requested ? 1 : 0);
+}
 
-	/* release: every counter and event above is final for the consumer */
-	atomic_store_explicit(&shm.hdr->state, WC_SHM_DONE, memory_order_release);
-
-	if (!child.exited && waitpid(child.pid, &child.status, 0) == child.pid)
-		child.exited = 1;
-	if (!child.exited || !WIFEXITED(child.status) || WEXITSTATUS(child.status) != 0) {
-		fprintf(stderr, "wirecheck: the control plane failed (status %d); "
-				"%s/events.json is incomplete\n",
-			child.status, cfg->outdir);
-		goto out_shm;
+static int run_live(struct run *r, const char *argv0)
+{
+	struct timespec t0;
+	if (setup(r, argv0) != 0) {
+		teardown(r, 0);
+		release_shm(r);
+		return 1;
 	}
-	if (!cfg->quiet) {
-		double secs = (double)(t1.tv_sec - t0.tv_sec) +
-			      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		wc_summary_print(stdout, shm.hdr, cfg->outdir, secs);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct worker_thread *t = calloc(r->n_workers, sizeof(*t));
+	unsigned started = 0;
+	for (unsigned q = 0; t && q < r->n_workers; q++, started++) {
+		t[q].run = r;
+		t[q].q = q;
+		if (pthread_create(&t[q].tid, NULL, worker_main, &t[q]) != 0)
+			break;
 	}
-	rc = stop_requested ? 1 : 0;
-	goto out_shm;
-
-out_child:
-	kill(child.pid, SIGTERM);
-	waitpid(child.pid, NULL, 0);
-out_shm:
-	wc_shm_detach(&shm);
-	wc_shm_unlink(instance);
-	ops->close(cap);
+	if (started != r->n_workers)
+		stop_requested = 1;
+	if (!r->cfg->quiet)
+		printf("wirecheck: capturing on %s (%s), %u workers, instance %s, "
+		       "packet clock %s; Ctrl-C to stop\n",
+		       r->cfg->ifaces ? r->cfg->ifaces : "DPDK ports", r->ops->name,
+		       r->n_workers, r->instance, r->ops->clock(r->cap));
+	fflush(stdout);
+	while (!stop_requested) {
+		struct timespec nap = {0, 100 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+		atomic_store_explicit(&r->shm.hdr->heartbeat_ns, wc_now_ns(),
+				      memory_order_relaxed);
+		if (r->ctl.pid && !r->ctl.exited &&
+		    waitpid(r->ctl.pid, &r->ctl.status, WNOHANG) == r->ctl.pid) {
+			r->ctl.exited = 1;
+			fprintf(stderr, "wirecheck: the control plane exited (status %d); "
+					"the dataplane keeps running (events drop and are "
+					"counted until `wirecheckctl serve -n %s` attaches)\n",
+				r->ctl.status, r->instance);
+			r->ctl.pid = 0;
+		}
+	}
+	for (unsigned q = 0; q < started; q++)
+		pthread_join(t[q].tid, NULL); /* each flushed its flows */
+	free(t);
+	double secs = elapsed(&t0);
+	int rc = teardown(r, started == r->n_workers);
+	if (rc == 0)
+		print_summary(r, secs);
+	release_shm(r);
 	return rc;
 }
 
@@ -247,10 +403,16 @@ int main(int argc, char **argv)
 				"not supported yet\n");
 		return 2;
 	}
-	if (cfg.ifaces || cfg.dpdk) {
-		fprintf(stderr, "wirecheck: option %s: live capture is not built yet "
-				"(see README: not done yet)\n",
-			cfg.ifaces ? "-i" : "--dpdk");
+	enum wc_xdp_mode xm;
+	if (!strcmp(cfg.xdp_mode, "auto"))
+		xm = WC_XDP_AUTO;
+	else if (!strcmp(cfg.xdp_mode, "native"))
+		xm = WC_XDP_NATIVE;
+	else if (!strcmp(cfg.xdp_mode, "skb"))
+		xm = WC_XDP_SKB;
+	else {
+		fprintf(stderr, "wirecheck: option --xdp-mode: '%s' is not one of "
+				"native, skb, auto\n", cfg.xdp_mode);
 		return 2;
 	}
 	if (cfg.instance) {
@@ -267,5 +429,49 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	wc_csum_init();
-	return run_offline(&cfg, argv[0]);
+
+	struct run r = {.cfg = &cfg};
+	char xdp_obj[PATH_MAX + 32];
+	struct wc_capture_args ca = {.n_queues = cfg.queues, .xdp_mode = xm,
+				     .zero_copy = -1, .busy_poll = cfg.busy_poll};
+	if (cfg.read_file) {
+		r.ops = &wc_capture_pcap;
+		ca.source = cfg.read_file;
+		ca.n_queues = 1;
+	} else {
+		r.live = 1;
+		wc_clock_init();
+		if (cfg.ifaces) {
+			r.ops = &wc_capture_afxdp;
+			ca.source = cfg.ifaces;
+			if (cfg.xdp_obj) {
+				snprintf(xdp_obj, sizeof(xdp_obj), "%s", cfg.xdp_obj);
+			} else {
+				char dir[PATH_MAX];
+				self_dir(argv[0], dir, sizeof(dir));
+				snprintf(xdp_obj, sizeof(xdp_obj), "%s/xdp/wirecheck.bpf.o", dir);
+			}
+			ca.xdp_obj = xdp_obj;
+		} else {
+			r.ops = &wc_capture_dpdk;
+			ca.source = "dpdk";
+			/* EAL gets its own argv[0] followed by what came after -- */
+			ca.eal_argc = argc - first + 1;
+			ca.eal_argv = calloc((size_t)ca.eal_argc + 1, sizeof(char *));
+			if (!ca.eal_argv)
+				return 1;
+			ca.eal_argv[0] = argv[0];
+			for (int i = first; i < argc; i++)
+				ca.eal_argv[i - first + 1] = argv[i];
+		}
+	}
+	int rc = r.ops->open(&r.cap, &ca, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "wirecheck: %s: %s\n", ca.source, err);
+		free(ca.eal_argv);
+		return rc == -EINVAL && r.live ? 2 : 1;
+	}
+	rc = r.live ? run_live(&r, argv[0]) : run_offline(&r, argv[0]);
+	free(ca.eal_argv);
+	return rc;
 }

@@ -28,13 +28,13 @@ echo "== unit and replay tests under ASan+UBSan ($ASAN)"
 if [ ! -f "$ASAN/build.ninja" ]; then
 	meson setup "$ASAN" -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false >/dev/null
 fi
-if meson compile -C "$ASAN" >"$ASAN.compile.log" 2>&1; then
+if meson compile -C "$ASAN" >"$ASAN/compile.log" 2>&1; then
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 		meson test -C "$ASAN" --suite unit --suite replay --print-errorlogs 2>&1 |
 		tee "$ASAN/test-summary.log" | grep -Ev '^ *[0-9]+/[0-9]+ .* OK ' || true
 	tally "$ASAN/test-summary.log"
 else
-	cat "$ASAN.compile.log"; failed=$((failed + 1))
+	cat "$ASAN/compile.log"; failed=$((failed + 1))
 fi
 
 echo "== fuzz_decode for ${SECS}s ($FUZZ)"
@@ -42,7 +42,7 @@ if [ ! -f "$FUZZ/build.ninja" ]; then
 	CC=clang meson setup "$FUZZ" -Dfuzz=true -Dtests=false -Dbench=false \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-if meson compile -C "$FUZZ" fuzz_decode >"$FUZZ.compile.log" 2>&1; then
+if meson compile -C "$FUZZ" fuzz_decode >"$FUZZ/compile.log" 2>&1; then
 	rm -rf "$FUZZ/seeds" && mkdir -p "$FUZZ/seeds" "$FUZZ/crashes"
 	/usr/bin/python3 tests/fuzz/make_seeds.py . "$FUZZ/seeds"
 	if UBSAN_OPTIONS=halt_on_error=1 "$FUZZ/fuzz_decode" -max_total_time="$SECS" \
@@ -54,7 +54,7 @@ if meson compile -C "$FUZZ" fuzz_decode >"$FUZZ.compile.log" 2>&1; then
 		failed=$((failed + 1))
 	fi
 else
-	cat "$FUZZ.compile.log"; failed=$((failed + 1))
+	cat "$FUZZ/compile.log"; failed=$((failed + 1))
 fi
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -142,6 +142,12 @@ static unsigned one_queue(struct wc_capture *c)
 	return 1;
 }
 
+static const char *file_clock(struct wc_capture *c)
+{
+	(void)c;
+	return "file";
+}
+
 static void cap_close(struct wc_capture *c)
 {
 	if (!c)
@@ -162,6 +168,7 @@ const struct wc_capture_ops wc_capture_pcap = {
 	.stats = cap_stats,
 	.linktype = cap_linktype,
 	.n_queues = one_queue,
+	.clock = file_clock,
 	.close = cap_close,
 };
 
@@ -246,5 +253,6 @@ const struct wc_capture_ops wc_capture_mem = {
 	.stats = cap_stats,
 	.linktype = cap_linktype,
 	.n_queues = one_queue,
+	.clock = file_clock,
 	.close = cap_close,
 };

@@ -18,7 +18,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* -DWC_CSUM_NO_SIMD builds the portable path only, as on other
+ * architectures (and lets the tests see wc_csum_select() refuse). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+	!defined(WC_CSUM_NO_SIMD)
 #define WC_CSUM_X86 1
 #include <immintrin.h>
 #endif
@@ -57,7 +60,7 @@ static inline uint64_t load64(const unsigned char *p)
  * own rather than assembled into one 64-bit word: only the 16-bit lanes
  * matter modulo 0xffff, and this avoids the store-forwarding stall of a
  * memcpy into a zeroed word.  An odd last byte is the first (on the wire:
- * high) byte of a zero-padded 16-bit word (RFC 1071 §4.1), i.e. native
+ * high) byte of a zero-padded 16-bit word ([Z,0] in RFC 1071 §1): native
  * value b on little-endian and b << 8 on big-endian.  Result < 2^33.
  */
 static inline uint64_t sum_tail(const unsigned char *p, size_t len)

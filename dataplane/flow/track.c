@@ -686,6 +686,16 @@ void wc_track_expire(struct wc_worker *w)
 		wc_flow_table_expire(t->table, t->now_ns, 64);
 }
 
+void wc_track_tick(struct wc_worker *w, uint64_t now_ns)
+{
+	struct wc_tracker *t = &w->track;
+	if (now_ns > t->now_ns)
+		t->now_ns = now_ns;
+	wc_track_expire(w);
+	if (t->table)
+		w->ctr->flows_active = wc_flow_table_count(t->table);
+}
+
 void wc_track_shutdown(struct wc_worker *w)
 {
 	struct wc_tracker *t = &w->track;

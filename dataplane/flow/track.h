@@ -50,6 +50,9 @@ void wc_track_fini(struct wc_worker *w);
 void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p);
 /* Expire idle flows at packet time (called once per burst). */
 void wc_track_expire(struct wc_worker *w);
+/* Live capture: advance packet time while idle (wall clock), so flows
+ * still expire when traffic stops. */
+void wc_track_tick(struct wc_worker *w, uint64_t now_ns);
 /* End of capture: expire what is idle at the last packet time, then end
  * every remaining flow with reason shutdown. */
 void wc_track_shutdown(struct wc_worker *w);
