@@ -13,9 +13,11 @@
  * byte order up to a final swap, so the engine sums native words and swaps
  * once in wc_sum_fold().
  *
- * Every function here is pure and thread-safe; wc_csum_init() must run once
- * before wc_sum_add() (it selects the vector implementation for this CPU);
- * without it the portable path is used.
+ * The summing functions are pure and thread-safe. wc_csum_init() and
+ * wc_csum_select() set the process-wide implementation (call them before
+ * the workers start); without them the portable path is used. The value of
+ * wc_sum.acc differs between implementations (only its value modulo 0xffff
+ * means anything): never compare accumulators, only folded sums.
  */
 #ifndef WC_CSUM_H
 #define WC_CSUM_H
@@ -38,8 +40,8 @@ enum wc_csum_impl {
 /* Select the fastest implementation this CPU supports (runtime dispatch).
  * Returns the implementation chosen. Idempotent. */
 enum wc_csum_impl wc_csum_init(void);
-/* Force an implementation (tests, benchmarks). Returns 0, or -ENOTSUP when
- * the CPU lacks it. */
+/* Force an implementation (tests, benchmarks). Returns 0, -ENOTSUP when
+ * the CPU lacks it, -EINVAL for a value outside enum wc_csum_impl. */
 int wc_csum_select(enum wc_csum_impl impl);
 const char *wc_csum_impl_name(enum wc_csum_impl impl);
 enum wc_csum_impl wc_csum_current(void);
@@ -51,10 +53,11 @@ static inline wc_sum wc_sum_zero(void)
 }
 
 /* Add len bytes at buf to s. buf may have any alignment; len may be odd
- * (an odd trailing byte is padded with zero as RFC 1071 says), but a buffer
- * that follows an odd-length one must be added with wc_sum_add() on a
- * fresh sum and combined by the caller - the engine only ever sums pieces
- * that start at an even offset of the logical stream. */
+ * (an odd trailing byte is padded with zero as RFC 1071 says). A piece that
+ * starts at an odd offset of the logical stream must be summed on a fresh
+ * sum, rotated with wc_sum_rotl8() (RFC 1071 §2(B): its bytes sit in the
+ * other half of every 16-bit word) and then combined. wirecheck's callers
+ * only sum pieces that start at even offsets. */
 wc_sum wc_sum_add(wc_sum s, const void *buf, size_t len);
 
 /* Add a 16-bit big-endian field value (e.g. a length or protocol number in
@@ -67,6 +70,14 @@ static inline wc_sum wc_sum_combine(wc_sum a, wc_sum b)
 	wc_sum r;
 	r.acc = a.acc + b.acc;
 	r.acc += (r.acc < a.acc); /* end-around carry */
+	return r;
+}
+
+/* Byte-swap a sum's 16-bit words: for a piece at an odd stream offset. */
+static inline wc_sum wc_sum_rotl8(wc_sum s)
+{
+	wc_sum r;
+	r.acc = (s.acc << 8) | (s.acc >> 56);
 	return r;
 }
 
