@@ -530,6 +530,26 @@ static void test_init_and_names(void **state)
 #define IMPL_TESTS(fn)                                                   \
 	IMPL_TEST(fn, scalar), IMPL_TEST(fn, avx2), IMPL_TEST(fn, avx512)
 
+/* A piece at an odd stream offset, summed fresh and rotated with
+ * wc_sum_rotl8() (RFC 1071 §2(B)), combines to the sum of the whole. */
+static void test_odd_split_rotl8(void **state)
+{
+	(void)state;
+	uint8_t buf[257];
+	uint32_t x = 12345;
+	for (unsigned i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t len = 2; len <= sizeof(buf); len += 7) {
+		for (size_t cut = 1; cut < len; cut += 2) { /* odd cuts */
+			wc_sum a = wc_sum_add(wc_sum_zero(), buf, cut);
+			wc_sum b = wc_sum_rotl8(wc_sum_add(wc_sum_zero(), buf + cut, len - cut));
+			assert_int_equal(wc_sum_fold(wc_sum_combine(a, b)), wc_csum_ref(buf, len));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_combine),
 		cmocka_unit_test(test_add_be16),
 		cmocka_unit_test(test_rfc1624_incremental),
+		cmocka_unit_test(test_odd_split_rotl8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
