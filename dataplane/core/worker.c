@@ -355,14 +355,29 @@ static void account_superframe(struct wc_worker *w, const struct wc_pkt *p)
 	raise_anomaly(w, p, WC_ANOM_TSO_SUPERFRAME, p->superframe_ip, &d);
 }
 
+/* Three passes over a burst so the flow table's cache misses overlap:
+ * decode and hash (prefetching index slots), prefetch the entries, then
+ * account and track. Bursts longer than WC_BURST are taken in chunks. */
 void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 		       unsigned n)
 {
+	while (n > WC_BURST) {
+		wc_worker_process(w, v, WC_BURST);
+		v += WC_BURST;
+		n -= WC_BURST;
+	}
 	struct wc_counters *ctr = w->ctr;
-	struct wc_pkt *p = &w->pkt;
+	for (unsigned i = 0; i < n; i++) {
+		wc_decode(&w->pkts[i], &v[i], w->linktype, &w->dcfg);
+		wc_track_prepare(w, &w->pkts[i], &w->hints[i]);
+	}
+	if (w->track.table)
+		for (unsigned i = 0; i < n; i++)
+			if (w->hints[i].valid)
+				wc_flow_table_prefetch_entry(w->track.table, w->hints[i].hash);
 
 	for (unsigned i = 0; i < n; i++) {
-		wc_decode(p, &v[i], w->linktype, &w->dcfg);
+		const struct wc_pkt *p = &w->pkts[i];
 		ctr->packets++;
 		ctr->bytes += p->wirelen;
 		if (!ctr->first_ts_ns)
@@ -378,7 +393,7 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 			raise_anomaly(w, p, WC_ANOM_MALFORMED,
 				      p->n_ip ? (int)p->n_ip - 1 : -1, &d);
 		}
-		wc_track_packet(w, p);
+		wc_track_packet(w, p, &w->hints[i]);
 	}
 	if (w->track.table) {
 		wc_track_expire(w);

@@ -46,7 +46,8 @@ struct wc_worker {
 	struct wc_decode_cfg dcfg;
 	struct wc_rl_slot *rl; /* WC_RATELIMIT_SLOTS, allocated at init */
 	struct wc_tracker track;
-	struct wc_pkt pkt;
+	struct wc_pkt pkts[WC_BURST];
+	struct wc_track_hint hints[WC_BURST];
 };
 
 /* 0 or -errno. Allocates the rate-limit table (never on the packet path). */

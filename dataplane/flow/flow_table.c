@@ -7,7 +7,7 @@
 
 struct wc_flow_table {
 	struct wc_flow *e;
-	uint32_t *index;
+	uint64_t *index;
 	uint32_t capacity;
 	uint32_t mask;
 	uint32_t count;
@@ -91,15 +91,36 @@ static void list_append(struct wc_flow_table *t, struct wc_flow *f, unsigned lis
 	t->tail[list] = me;
 }
 
+#define RELINK_NS 1000000000ull /* LRU position granularity: 1 s */
+
+static inline uint64_t mkslot(uint32_t hash, uint32_t idx1)
+{
+	return ((uint64_t)hash << 32) | idx1;
+}
+
+void wc_flow_table_prefetch_slot(const struct wc_flow_table *t, uint32_t hash)
+{
+	__builtin_prefetch(&t->index[hash & t->mask]);
+}
+
+void wc_flow_table_prefetch_entry(const struct wc_flow_table *t, uint32_t hash)
+{
+	uint64_t s = t->index[hash & t->mask];
+	if (s && (uint32_t)(s >> 32) == hash)
+		__builtin_prefetch(&t->e[(uint32_t)s - 1].key);
+}
+
 struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
 				     const struct wc_flow_key *k, uint32_t hash)
 {
 	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-		uint32_t idx = t->index[i];
-		if (!idx)
+		uint64_t s = t->index[i];
+		if (!s)
 			return NULL;
-		struct wc_flow *f = ent(t, idx);
-		if (f->hash == hash && memcmp(&f->key, k, sizeof(*k)) == 0)
+		if ((uint32_t)(s >> 32) != hash)
+			continue;
+		struct wc_flow *f = ent(t, (uint32_t)s);
+		if (memcmp(&f->key, k, sizeof(*k)) == 0)
 			return f;
 	}
 }
@@ -110,16 +131,16 @@ static void remove_entry(struct wc_flow_table *t, struct wc_flow *f)
 {
 	uint32_t me = (uint32_t)(f - t->e) + 1;
 	uint32_t i = f->hash & t->mask;
-	while (t->index[i] != me)
+	while ((uint32_t)t->index[i] != me)
 		i = (i + 1) & t->mask;
 	for (uint32_t j = (i + 1) & t->mask;; j = (j + 1) & t->mask) {
-		uint32_t idx = t->index[j];
-		if (!idx)
+		uint64_t s = t->index[j];
+		if (!s)
 			break;
-		uint32_t home = ent(t, idx)->hash & t->mask;
+		uint32_t home = (uint32_t)(s >> 32) & t->mask;
 		/* move j back into the hole at i unless its home lies in (i, j] */
 		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-			t->index[i] = idx;
+			t->index[i] = s;
 			i = j;
 		}
 	}
@@ -176,14 +197,14 @@ struct wc_flow *wc_flow_table_insert(struct wc_flow_table *t,
 	atomic_thread_fence(memory_order_release);
 	f->key = *k;
 	f->hash = hash;
-	f->first_ns = f->last_ns = f->state_since_ns = now_ns;
+	f->first_ns = f->last_ns = f->state_since_ns = f->lru_ns = now_ns;
 	f->lru_next = f->lru_prev = 0;
 	list_append(t, f, list);
 	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
 	uint32_t i = hash & t->mask;
 	while (t->index[i])
 		i = (i + 1) & t->mask;
-	t->index[i] = me;
+	t->index[i] = mkslot(hash, me);
 	t->count++;
 	return f;
 }
@@ -193,23 +214,32 @@ void wc_flow_table_touch(struct wc_flow_table *t, struct wc_flow *f,
 {
 	if (now_ns > f->last_ns)
 		f->last_ns = now_ns;
-	uint32_t me = (uint32_t)(f - t->e) + 1;
-	if (f->list == list && t->tail[list] == me)
-		return;
+	if (f->list == list && f->last_ns - f->lru_ns < RELINK_NS)
+		return; /* position still right to within a second */
 	list_unlink(t, f);
 	list_append(t, f, list);
+	f->lru_ns = f->last_ns;
 }
 
 unsigned wc_flow_table_expire(struct wc_flow_table *t, uint64_t now_ns, unsigned max)
 {
 	unsigned n = 0;
 	for (unsigned l = 0; l < WC_LIST_COUNT; l++) {
+		unsigned relinked = 0;
 		while (n < max && t->head[l]) {
 			struct wc_flow *f = ent(t, t->head[l]);
-			if (f->last_ns + t->timeout_ns[l] > now_ns)
+			if (f->last_ns + t->timeout_ns[l] <= now_ns) {
+				end_flow(t, f, f->end ? (enum wc_flow_end)f->end : WC_END_TIMEOUT);
+				n++;
+			} else if (f->lru_ns < f->last_ns && relinked < 64) {
+				/* seen since it was placed: its place is further back */
+				list_unlink(t, f);
+				list_append(t, f, l);
+				f->lru_ns = f->last_ns;
+				relinked++;
+			} else {
 				break;
-			end_flow(t, f, f->end ? (enum wc_flow_end)f->end : WC_END_TIMEOUT);
-			n++;
+			}
 		}
 	}
 	return n;

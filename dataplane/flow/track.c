@@ -30,7 +30,7 @@ static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; 
 
 static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why);
 
-int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint32_t *index,
+int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint64_t *index,
 		  uint32_t capacity, uint32_t index_size, const struct wc_track_cfg *cfg)
 {
 	struct wc_tracker *t = &w->track;
@@ -419,10 +419,12 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 					       (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN) &&
 		    end == rev->last_ack + rev->win)
 			dir->window_full++;
+		/* the answer to a keep-alive or a zero-window probe repeats the
+		 * last ACK by design: not a duplicate ACK (Wireshark agrees) */
 		if (!th->payload_len && !(fl & (TH_SYN | TH_FIN)) && (fl & TH_ACK) &&
 		    th->win && th->win == dir->raw_win && seq == dir->next_seq &&
 		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->last_ack &&
-		    (dir->flags & WC_DIR_WIN_KNOWN)) {
+		    (dir->flags & WC_DIR_WIN_KNOWN) && !rev->last_probe) {
 			dir->dupacks++;
 			dir->dupack_run++;
 			dir->last_dupack_ns = now;
@@ -497,6 +499,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	}
 	if (zwp)
 		dir->last_seg_ns = now;
+	dir->last_probe = (uint8_t)(keepalive || zwp);
 
 	if (!th->win && !(fl & (TH_SYN | TH_FIN | TH_RST))) {
 		dir->zero_win++;
@@ -621,23 +624,39 @@ static int packet_is_bad(const struct wc_pkt *p)
 	return 0;
 }
 
-void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p)
+int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_track_hint *h)
 {
 	struct wc_tracker *t = &w->track;
+	h->valid = 0;
 	if (!t->table || !p->n_ip)
-		return;
-	t->now_ns = p->ts_ns > t->now_ns ? p->ts_ns : t->now_ns;
+		return 0;
 	unsigned idx = p->has_l4 ? p->l4_ip_idx : p->n_ip - 1u;
 	const struct wc_ip_layer *ip = &p->ip[idx];
 	if ((ip->flags & WC_IPF_FRAGMENT) && !(ip->flags & WC_IPF_FIRST_FRAG))
-		return; /* no ports: cannot be placed in its flow */
+		return 0; /* no ports: cannot be placed in its flow */
 	if (ip->proto == 6 && !(p->has_l4 && p->l4_proto == 6))
-		return; /* TCP header unusable (malformed or cut) */
-
-	struct wc_flow_key k;
+		return 0; /* TCP header unusable (malformed or cut) */
 	int from;
-	build_key(p, idx, &k, &from);
-	uint32_t h = wc_flow_key_hash(&k);
+	build_key(p, idx, &h->key, &from);
+	h->from = (uint8_t)from;
+	h->ip_idx = (uint8_t)idx;
+	h->hash = wc_flow_key_hash(&h->key);
+	h->valid = 1;
+	wc_flow_table_prefetch_slot(t->table, h->hash);
+	return 1;
+}
+
+void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
+		     const struct wc_track_hint *hint)
+{
+	struct wc_tracker *t = &w->track;
+	if (!hint->valid)
+		return;
+	t->now_ns = p->ts_ns > t->now_ns ? p->ts_ns : t->now_ns;
+	unsigned idx = hint->ip_idx;
+	const struct wc_flow_key k = hint->key;
+	int from = hint->from;
+	uint32_t h = hint->hash;
 	int bad = packet_is_bad(p);
 	struct wc_flow *f = wc_flow_table_lookup(t->table, &k, h);
 	if (!f) {

@@ -36,6 +36,17 @@ struct wc_pending_syn {
 	uint64_t ts_ns;
 };
 
+/* Per packet, computed in a first pass over a burst so that the table's
+ * cache misses of the whole burst overlap (wc_track_prepare), then used by
+ * wc_track_packet. */
+struct wc_track_hint {
+	struct wc_flow_key key;
+	uint32_t hash;
+	uint8_t valid;
+	uint8_t ip_idx;
+	uint8_t from; /* key side that sent the packet */
+};
+
 struct wc_tracker {
 	struct wc_flow_table *table;
 	struct wc_track_cfg cfg;
@@ -44,10 +55,13 @@ struct wc_tracker {
 	uint32_t expire_tick;
 };
 
-int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint32_t *index,
+int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint64_t *index,
 		  uint32_t capacity, uint32_t index_size, const struct wc_track_cfg *cfg);
 void wc_track_fini(struct wc_worker *w);
-void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p);
+/* Returns 1 when the packet is tracked (hint filled, index slot prefetched). */
+int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_track_hint *h);
+void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
+		     const struct wc_track_hint *h);
 /* Expire idle flows at packet time (called once per burst). */
 void wc_track_expire(struct wc_worker *w);
 /* Live capture: advance packet time while idle (wall clock), so flows

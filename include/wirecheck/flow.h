@@ -89,6 +89,7 @@ struct wc_flow_dir {
 	uint32_t fin_seq;
 	uint8_t dupack_run; /* consecutive duplicate ACKs */
 	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
+	uint8_t last_probe; /* last segment was a keep-alive or window probe */
 	uint32_t ts_val;    /* TSval being timed */
 	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
 	uint64_t last_seg_ns;    /* last new segment of this side */
@@ -134,6 +135,7 @@ struct wc_flow {
 	uint16_t flags;       /* enum wc_flow_flags */
 	uint16_t pad;
 	uint32_t lru_prev, lru_next; /* entry index + 1, 0 = none */
+	uint64_t lru_ns;             /* when last moved to its list's tail */
 	uint64_t state_since_ns;
 	uint64_t syn_ns, synack_ns;
 	uint32_t syn_to_synack_us, synack_to_ack_us; /* UINT32_MAX = unknown */

@@ -88,7 +88,7 @@ int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out)
 	flows_off = (flows_off + 63) & ~63ull;
 	uint32_t index_size = p->flow_capacity ? round_pow2(p->flow_capacity * 2) : 0;
 	uint64_t index_off = flows_off + (uint64_t)p->flow_capacity * sizeof(struct wc_flow);
-	uint64_t wsize = index_off + (uint64_t)index_size * sizeof(uint32_t);
+	uint64_t wsize = index_off + (uint64_t)index_size * sizeof(uint64_t);
 	wsize = (wsize + 4095) & ~4095ull;
 	uint64_t size = 4096 + wsize * p->n_workers;
 

@@ -11,7 +11,7 @@
  *   worker 0: struct wc_worker_shm           (counters, senders, ring ctl)
  *             struct wc_event[ring_slots]    (the SPSC event ring)
  *             struct wc_flow[flow_capacity]  (the flow table's entries)
- *             uint32_t[flow_index_size]      (its hash index, dataplane only)
+ *             uint64_t[flow_index_size]      (its hash index, dataplane only)
  *   worker 1: ...
  *
  * Thread-safety and ordering:
@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 1u
+#define WC_SHM_ABI_VERSION 2u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_SENDER_SLOTS 1024 /* per-worker sender tally table */
@@ -206,7 +206,7 @@ struct wc_worker_shm {
 
 _Static_assert(sizeof(struct wc_counters) % WC_CACHE_LINE == 0, "counters");
 _Static_assert(sizeof(struct wc_sender) == 64, "sender tally is one line");
-_Static_assert(sizeof(struct wc_event) == 1088, "event record size is ABI");
+_Static_assert(sizeof(struct wc_event) == 1152, "event record size is ABI");
 _Static_assert(sizeof(struct wc_shm_header) <= 4096, "header fits a page");
 _Static_assert(sizeof(struct wc_worker_shm) % WC_CACHE_LINE == 0, "worker");
 
@@ -226,9 +226,9 @@ static inline struct wc_flow *wc_shm_flows(struct wc_shm_header *h, unsigned i)
 	return (struct wc_flow *)((char *)wc_shm_worker(h, i) + h->flows_offset);
 }
 
-static inline uint32_t *wc_shm_flow_index(struct wc_shm_header *h, unsigned i)
+static inline uint64_t *wc_shm_flow_index(struct wc_shm_header *h, unsigned i)
 {
-	return (uint32_t *)((char *)wc_shm_worker(h, i) + h->index_offset);
+	return (uint64_t *)((char *)wc_shm_worker(h, i) + h->index_offset);
 }
 
 /* Lifecycle (shm.c). All return 0 or a negative errno. */

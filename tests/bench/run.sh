@@ -4,7 +4,10 @@
 #  - checksum engine vs the machine's add-reduce bandwidth and the scalar
 #    RFC 1071 loop (bench_csum);
 #  - the offline pipeline on an IMIX capture with many flows, preloaded,
-#    vs tshark on the same file with checksum validation and TCP analysis on.
+#    vs tshark on the same file with checksum validation and TCP analysis on;
+#  - the flow table (lookup+update, bytes per flow) at BENCH_FLOWS flows
+#    (default 1M) vs DPDK rte_hash_lookup_bulk on the same keys (bench_flow,
+#    built only when libdpdk is found).
 set -eu
 BUILD=${1:-build}
 T=$(mktemp -d)
@@ -28,3 +31,11 @@ end=$(date +%s.%N)
 ts_pps=$(echo "$PKTS / ($end - $start)" | bc -l)
 printf 'tshark: %d packets in %.2f s: %.3f Mpps\n' "$PKTS" "$(echo "$end - $start" | bc -l)" "$(echo "$ts_pps / 1000000" | bc -l)"
 printf 'RATIO wirecheck/tshark = %.0fx (target >= 200x)\n' "$(echo "$wc_pps / $ts_pps" | bc -l)"
+
+echo; echo "== flow table vs rte_hash_lookup_bulk, same keys, same run"
+if [ -x "$BUILD/tests/bench/bench_flow" ]; then
+	"$BUILD/tests/bench/bench_flow" "${BENCH_FLOWS:-1000000}" "${BENCH_FLOW_SECONDS:-2}" | tee "$T/flow"
+	echo; grep '^flow:' "$T/flow"
+else
+	echo "bench_flow not built (libdpdk not found): skipped"
+fi

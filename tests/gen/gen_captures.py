@@ -39,6 +39,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
@@ -424,7 +425,7 @@ def null_hdr(p, family):
 
 class Frame:
     def __init__(self, data, ts, tags, wirelen, tso, malformed, note,
-                 ambiguous_reason=False):
+                 ambiguous_reason=False, expect=(), tshark=None):
         self.data = data
         self.ts = ts
         self.tags = tags
@@ -433,6 +434,11 @@ class Frame:
         self.malformed = malformed
         self.note = note
         self.ambiguous_reason = ambiguous_reason
+        # TCP/flow cases: what the frame was built to be ("rto", "dupack",
+        # "stall", ...: see TCP_LABELS), and where Wireshark is known to
+        # label it differently, what tshark says instead (and why)
+        self.expect = frozenset(expect)
+        self.tshark = tshark
 
 
 class Cap:
@@ -444,7 +450,7 @@ class Cap:
         self.frames = []
 
     def add(self, p, dt=1000, tso=False, malformed=None, note="",
-            ambiguous_reason=False):
+            ambiguous_reason=False, expect=(), tshark=None):
         """Append frame P after dt microseconds; truncate to snaplen."""
         self.t += dt
         data = p.data
@@ -453,7 +459,7 @@ class Cap:
         if len(data) > self.snaplen:
             data = data[:self.snaplen]
         self.frames.append(Frame(data, self.t, tags, wirelen, tso, malformed,
-                                 note or p.note, ambiguous_reason))
+                                 note or p.note, ambiguous_reason, expect, tshark))
         return len(self.frames)  # pcap_cnt
 
     def write(self, path):
@@ -586,6 +592,166 @@ class Conn:
         self.seg(True, "FA", dt=dt, l4v=l4v_c)
         self.seg(False, "FA", dt=dt // 2, l4v=l4v_s)
         self.seg(True, "A", dt=dt // 2, l4v=l4v_c)
+
+
+SEQ_MOD = 1 << 32
+
+
+def seq_le(a, b):
+    """a <= b in sequence space (RFC 793 arithmetic)."""
+    return ((b - a) & 0xFFFFFFFF) < 0x80000000
+
+
+def tcp_opts(syn, tsval=None, tsecr=0, mss=1460, wscale=7, sack_ok=True,
+             sack=()):
+    """Linux's option layouts: SYN/SYN-ACK MSS,SAckOK,TS,NOP,WScale (or,
+    without timestamps, MSS,NOP,NOP,SAckOK,NOP,WScale); later segments
+    NOP,NOP,TS then NOP,NOP,SACK blocks."""
+    o = []
+    if syn:
+        o.append(("MSS", mss))
+        if tsval is not None:
+            if sack_ok:
+                o.append(("SAckOK", b""))
+            o += [("Timestamp", (tsval, tsecr)), ("NOP", None), ("WScale", wscale)]
+        else:
+            if sack_ok:
+                o += [("NOP", None), ("NOP", None), ("SAckOK", b"")]
+            o += [("NOP", None), ("WScale", wscale)]
+        return o
+    if tsval is not None:
+        o += [("NOP", None), ("NOP", None), ("Timestamp", (tsval, tsecr))]
+    if sack:
+        blocks = []
+        for left, right in sack[:3 if tsval is not None else 4]:
+            blocks += [left, right]
+        o += [("NOP", None), ("NOP", None), ("SAck", tuple(blocks))]
+    return o
+
+
+class TcpConn:
+    """A TCP conversation for the flow/detector cases, with a receiver
+    model on each side: cumulative ACK, out-of-order ranges (SACK blocks),
+    TCP timestamps whose TSecr echoes the peer's last TSval (RFC 7323), so
+    that every ACK, window and option is what a stack would send.
+
+    seg() builds one segment.  A segment reaches the peer unless its
+    checksum is bad or it is lost=True (dropped after the probe): only a
+    delivered segment moves the peer's ACK and timestamp echo.  expect is
+    the set of TCP_LABELS the frame is built to carry; tshark what
+    Wireshark labels it instead (see TcpCheck).
+    """
+
+    def __init__(self, cap, c, s, cport, sport, v6=False, isn_c=1000000,
+                 isn_s=2000000, ts=True, sack=True, mss=1460, wscale=7,
+                 win=502, wrap=None, ts_c=None, ts_s=None):
+        self.cap, self.c, self.s = cap, c, s
+        self.cport, self.sport = cport, sport
+        self.v6 = v6
+        self.wrap = wrap or (lambda p, fc: eth(
+            (c if fc else s).mac, (s if fc else c).mac, p))
+        self.snd = {True: isn_c & 0xFFFFFFFF, False: isn_s & 0xFFFFFFFF}
+        self.rcv = {True: None, False: None}   # what side fc has received
+        self.held = {True: [], False: []}      # side fc's out-of-order ranges
+        self.ts = ts
+        # per-host TCP timestamp clocks (ms), random-looking offsets
+        self.ts_off = {True: ts_c if ts_c is not None else (isn_c * 7) & 0x7FFFFFFF,
+                       False: ts_s if ts_s is not None else (isn_s * 13) & 0x7FFFFFFF}
+        self.ts_recent = {True: 0, False: 0}
+        self.sack = sack
+        self.mss = mss
+        self.wscale = wscale
+        self.win = {True: win, False: win}
+
+    def tsval(self, fc, t):
+        return (self.ts_off[fc] + t // 1000) & 0xFFFFFFFF
+
+    def _deliver(self, fc, s, flags, n):
+        r = not fc
+        if "S" in flags:
+            self.rcv[r] = (s + 1 + n) & 0xFFFFFFFF
+            return
+        if self.rcv[r] is None:
+            return
+        end = (s + n + (1 if "F" in flags else 0)) & 0xFFFFFFFF
+        if end == s:
+            return
+        if seq_le(s, self.rcv[r]) and not seq_le(end, self.rcv[r]):
+            self.rcv[r] = end
+            merged = True
+            while merged:
+                merged = False
+                for rg in list(self.held[r]):
+                    if seq_le(rg[0], self.rcv[r]):
+                        self.held[r].remove(rg)
+                        if not seq_le(rg[1], self.rcv[r]):
+                            self.rcv[r] = rg[1]
+                        merged = True
+        elif not seq_le(s, self.rcv[r]):
+            for rg in self.held[r]:
+                if rg[1] == s:  # extend the block (RFC 2018: most recent first)
+                    self.held[r].remove(rg)
+                    self.held[r].insert(0, (rg[0], end))
+                    return
+            self.held[r].insert(0, (s, end))
+
+    def seg(self, fc, flags="A", data=b"", dt=1000, l4v="good", ipv="good",
+            seq=None, win=None, lost=False, expect=(), tshark=None, tso=False,
+            tso0=False, note="", opts=None, ack=None, sack=None):
+        """ack: acknowledge only up to this seq (a receiver that ACKs each
+        segment of a burst as it arrives; sack: the SACK blocks it had
+        then); default: all it has received."""
+        src, dst = (self.c, self.s) if fc else (self.s, self.c)
+        sp, dp = (self.cport, self.sport) if fc else (self.sport, self.cport)
+        s = (self.snd[fc] if seq is None else seq) & 0xFFFFFFFF
+        t = self.cap.t + dt
+        if ack is None:
+            ack = (self.rcv[fc] or 0) if "A" in flags else 0
+        if opts is None:
+            tsv = self.tsval(fc, t) if self.ts else None
+            if "S" in flags:
+                opts = tcp_opts(True, tsv, self.ts_recent[fc] if "A" in flags else 0,
+                                self.mss, self.wscale, self.sack)
+            else:
+                opts = tcp_opts(False, tsv, self.ts_recent[fc],
+                                sack=(self.held[fc] if sack is None else sack)
+                                if self.sack else ())
+        if win is None:
+            win = (64240 if fc else 65160) if "S" in flags else self.win[fc]
+        th = TCP(sport=sp, dport=dp, flags=flags, seq=s, ack=ack, window=win,
+                 options=opts)
+        l4 = th / Raw(data) if data else th
+        if self.v6:
+            p = ip6(src.ip6, dst.ip6, l4, l4v=l4v, tso0=tso0)
+        else:
+            p = ip4(src.ip, dst.ip, l4, ipv=ipv, l4v=l4v, ident=src.next_id(),
+                    tso0=tso0)
+        consumed = len(data) + (1 if ("S" in flags or "F" in flags) else 0)
+        if seq is None:
+            self.snd[fc] = (s + consumed) & 0xFFFFFFFF
+        if l4v in ("good", "partial") and ipv != "bad" and not lost:
+            if self.ts:
+                self.ts_recent[not fc] = self.tsval(fc, t)
+            self._deliver(fc, s, flags, len(data))
+        return self.cap.add(self.wrap(p, fc), dt=dt, tso=tso, note=note,
+                            expect=expect, tshark=tshark)
+
+    def handshake(self, dt=1000, syn_synack=500, synack_ack=500):
+        self.seg(True, "S", dt=dt)
+        self.seg(False, "SA", dt=syn_synack)
+        self.seg(True, "A", dt=synack_ack)
+
+    def send(self, fc, data, mss=None, gap=15, dt=1000, last_flags="PA", **kw):
+        """data as MSS-sized segments gap us apart; returns [(frame, end seq)]."""
+        mss = mss or (self.mss - (12 if self.ts else 0))
+        out, n = [], 0
+        while n < len(data):
+            chunk = data[n:n + mss]
+            n += len(chunk)
+            idx = self.seg(fc, last_flags if n >= len(data) else "A", chunk,
+                           dt=dt if not out else gap, **kw)
+            out.append((idx, self.snd[fc]))
+        return out
 
 
 def payload(rng, n, text=None):
@@ -960,6 +1126,739 @@ def tshark_check(path, frames, models):
 
 
 # ---------------------------------------------------------------------------
+# Flow and TCP reference model (issue 3 contract).  It decodes the written
+# frames (plain Ethernet: the flow cases use nothing else) and applies the
+# rules below; the labels it gives every frame must be the ones the case
+# built (Frame.expect), the counts the ones the case declared, and tshark's
+# tcp.analysis.* must agree where Wireshark has the concept
+# (tshark_flow_check: labels per frame, ack_rtt of every RTT sample and
+# ack stall, initial_rtt of every handshake, ICMP resptime).
+#
+# Rules (where the contract leaves a choice, the choice is marked DECIDED
+# and listed in tests/gen/README.md):
+#  - bad checksum (TCP or IPv4 header): counted (packets, bytes, verdicts),
+#    its seq range advances what the sender has sent; nothing else (flags,
+#    ACK, window, timestamps) is looked at.  Partial counts as good.
+#  - keep-alive: payload <= 1, no SYN/FIN/RST, seq == next seq - 1
+#    (DECIDED: SYN/FIN/RST excluded, as Wireshark does: a retransmitted FIN
+#    is a retransmission).
+#  - zero-window probe: payload 1 at seq == next seq while the peer's last
+#    window is 0; it does not advance next seq (DECIDED, Wireshark), so a
+#    second probe of the same byte is again a probe and the data sent when
+#    the window opens is not a retransmission.
+#  - retransmission family: seq < next seq (SYN and FIN count, DECIDED: a
+#    retransmitted SYN is an RTO retransmission, as Wireshark flags it):
+#    fast when the peer sent >= 2 dup ACKs with ack == seq, the last < 20 ms
+#    ago; else out-of-order when < 3 ms after the segment that set the
+#    highest seq (DECIDED: Wireshark's reference point, not simply the
+#    previous segment: an RTO recovery burst is retransmissions); else RTO.
+#    The model fails when Wireshark's threshold (the handshake RTT) would
+#    decide differently from 3 ms.
+#  - dup ACK: payload 0, no SYN/FIN/RST, window != 0 and unchanged, ack ==
+#    previous ack, seq == next seq; DECIDED: not when it answers a
+#    keep-alive (Wireshark's keep-alive ACK).
+#  - RTT (data segments only, Karn): computed under every reading of "a
+#    data segment ACKed by the peer" (each newly covered segment, the one
+#    whose end == ack, the earliest covered, one timed segment at a time;
+#    with timestamps also TSecr echo on ACKs of new data, every one or once
+#    per TSval); exact values only where all readings agree, else ranges
+#    (timestamps: +-1 ms, and rtt_samples >= 1).  DECIDED: an RST's ACK
+#    field is not an acknowledgement (no RTT sample, no ack-stall end).
+#  - flow end: "rst" at a good RST, "fin" when both FINs are ACKed,
+#    "timeout" after 300 s without a packet (established: missing_fin),
+#    else "shutdown"; flow.end = the last packet's time (DECIDED, as
+#    Suricata's flow end).  A reason is asserted only for established
+#    flows and FIN/RST ends; a flow with packets after its FIN/RST close is
+#    not asserted at all (new flow or not is open).
+
+TCP_WS_LABELS = ("rto", "fast", "ooo", "dupack", "zw", "zwp", "ka")
+TCP_LABELS = TCP_WS_LABELS + ("corruption", "stall", "synack_src", "rst_first_data")
+DETECTORS = ("offload_corruption", "ack_stall", "synack_unexpected_source",
+             "rst_after_first_data", "syn_unanswered", "rto_retransmission",
+             "fast_retransmission", "zero_window", "missing_fin")
+LABEL_ANOMALY = {"rto": "rto_retransmission", "fast": "fast_retransmission",
+                 "zw": "zero_window"}
+TCP_TIMEOUT_US = 300 * 1000000
+RATE_LIMIT = 10
+OOO_US, FAST_US = 3000, 20000
+STALL_MIN_US, STALL_NEXT_US = 30000, 10000
+UDP_ICMP_GAP_US = 20 * 1000000  # non-TCP flows: no gap this long (timeouts unknown)
+
+
+def iso_us(t):
+    tm = time.gmtime(t // 1000000)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (tm.tm_year, tm.tm_mon, tm.tm_mday,
+                                                    tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                                    t % 1000000)
+
+
+def endpoint(ip, port):
+    return ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, port)
+
+
+def span(v, slack):
+    return {"min": v - slack, "max": v + slack}
+
+
+class Pkt:
+    pass
+
+
+def parse_frame(idx, fr, model):
+    """The fields the flow model needs, from the written bytes."""
+    b = fr.data
+    if len(b) < 14:
+        return None
+    et = be16(b, 12)
+    o = 14
+    p = Pkt()
+    p.idx, p.t, p.wirelen = idx, fr.ts, fr.wirelen
+    p.smac = ":".join("%02x" % x for x in b[6:12])
+    top = [v for v in model.verdicts if v.meta["depth"] == 0]
+    p.bad = any(v.verdict == "bad" for v in top)
+    p.csum_bad = sum(1 for v in top if v.verdict == "bad")
+    p.csum_partial = sum(1 for v in top if v.verdict == "partial")
+    if et == ETH_P_IP:
+        ihl = (b[o] & 15) * 4
+        tot = be16(b, o + 2) or (len(b) - o)
+        p.proto, p.v6 = b[o + 9], False
+        p.src, p.dst = ip_str(b[o + 12:o + 16]), ip_str(b[o + 16:o + 20])
+        l4, end = o + ihl, o + tot
+    elif et == ETH_P_IPV6:
+        p.proto, p.v6 = b[o + 6], True
+        p.src, p.dst = ip_str(b[o + 8:o + 24]), ip_str(b[o + 24:o + 40])
+        l4, end = o + 40, o + 40 + be16(b, o + 4)
+    else:
+        return None
+    if p.proto == 6:
+        p.sport, p.dport = be16(b, l4), be16(b, l4 + 2)
+        p.seq = struct.unpack("!I", b[l4 + 4:l4 + 8])[0]
+        p.ack = struct.unpack("!I", b[l4 + 8:l4 + 12])[0]
+        doff = (b[l4 + 12] >> 4) * 4
+        fl = b[l4 + 13]
+        p.F, p.S, p.R, p.A = bool(fl & 1), bool(fl & 2), bool(fl & 4), bool(fl & 16)
+        p.win = be16(b, l4 + 14)
+        p.payload = bytes(b[l4 + doff:end])
+        p.tsval = p.tsecr = None
+        q = l4 + 20
+        while q < l4 + doff:
+            k = b[q]
+            if k == 0:
+                break
+            if k == 1:
+                q += 1
+                continue
+            ln = b[q + 1]
+            if k == 8 and ln == 10:
+                p.tsval, p.tsecr = struct.unpack("!II", b[q + 2:q + 10])
+            q += max(ln, 2)
+    elif p.proto in (1, 58):
+        p.sport = p.dport = None
+        p.icmp_type = b[l4]
+        p.icmp_id, p.icmp_seq = be16(b, l4 + 4), be16(b, l4 + 6)
+    elif p.proto == 17:
+        p.sport, p.dport = be16(b, l4), be16(b, l4 + 2)
+    else:
+        return None
+    return p
+
+
+class Dir:
+    """One direction of a TCP flow; seqs relative to its first seq."""
+
+    def __init__(self):
+        self.base = None
+        self.next = None        # highest seq end sent (rel)
+        self.t_high = None      # time of the segment that set it
+        self.last_ack = None    # raw ack of this direction's last segment
+        self.win = None
+        self.dupacks = 0
+        self.t_dupack = None
+        self.acked = None       # highest ack from the peer (rel)
+        self.sent = []          # data segments: [start, end, t, idx, retrans, acked]
+        self.bad = []           # bad data segments awaiting a good copy
+        self.last_ka = False
+        self.fin_end = None
+        self.stall = None
+        self.first_data_t = None
+        self.data_seen = False
+        self.ts_first = {}      # TSval -> first time seen
+        self.timed = None       # [end, time]: the one timed segment (BSD)
+        self.ts_sampled = set()
+        self.t_prev = None
+
+    def rel(self, seq):
+        if self.base is None:
+            self.base = seq
+        d = (seq - self.base) & 0xFFFFFFFF
+        return d - (1 << 32) if d >= 0x80000000 else d
+
+
+class MFlow:
+    def __init__(self, proto, client, server, p, icmp_id=None):
+        self.proto, self.client, self.server = proto, client, server
+        self.icmp_id = icmp_id
+        self.v6 = p.v6
+        self.start = self.last = p.t
+        self.pkts = {True: 0, False: 0}
+        self.bytes = {True: 0, False: 0}
+        self.csum = {"bad": 0, "partial": 0}
+        self.dirs = {True: Dir(), False: Dir()}
+        self.n = {k: 0 for k in TCP_WS_LABELS}
+        self.syns = 0
+        self.t_syn = self.t_syn_first = self.t_synack = None
+        self.syn_to_synack = self.synack_to_ack = None
+        self.established = False
+        self.initial_rtt = None
+        self.ttfb = None
+        self.rtt = []           # (us, ack idx, data idx): the "exact" reading
+        # RTT samples under each reading of "a data segment ... ACKed by the
+        # peer": every newly covered segment; the one whose end == ack
+        # (Wireshark's acks_frame); the earliest newly covered (Linux); one
+        # timed segment per direction at a time (BSD, fits a small flow
+        # entry); TSecr echo on ACKs of new data, every such ACK or once per
+        # echoed TSval
+        self.rtt_rd = {k: [] for k in ("each", "exact", "first", "timed", "ts", "ts1")}
+        self.uses_ts = False
+        self.stalls = []        # (stall_us, next idx, D idx, ACK idx)
+        self.hs_ack_idx = None
+        self.reason = None
+        self.closed = False
+        self.after_close = False
+        self.fin_or_rst = False
+        self.rst_fired = False
+        self.no_syn_unanswered = False
+        self.incident = False
+        self.icmp_req = {}
+        self.icmp_rtt = []      # (us, reply idx)
+        self.events = []
+
+
+class FlowModel:
+    def __init__(self, cap, models, timeout_us=TCP_TIMEOUT_US):
+        self.timeout = timeout_us
+        self.flows = []
+        self.table = {}
+        self.events = []        # dicts: type, idx, flow, details
+        self.labels = [set() for _ in cap.frames]
+        self.pending_syn = {}
+        self.notes = []
+        for i, (fr, m) in enumerate(zip(cap.frames, models), 1):
+            p = parse_frame(i, fr, m)
+            self.expire(fr.ts)
+            if p is None:
+                continue
+            if p.proto == 6:
+                self.tcp(p)
+            elif p.proto in (1, 58):
+                self.icmp(p)
+            elif p.proto == 17:
+                self.udp(p)
+        for f in self.flows:
+            if not f.closed:
+                self.finish(f, "shutdown")
+
+    # -- flow table -------------------------------------------------------
+    def expire(self, t):
+        for k, f in list(self.table.items()):
+            if f.proto == 6 and not f.closed and t - f.last >= self.timeout:
+                del self.table[k]
+                self.finish(f, "timeout")
+            elif f.proto != 6 and t - f.last >= UDP_ICMP_GAP_US:
+                raise GenError("flow model: a %d-s gap in a non-TCP flow (its timeout "
+                               "is not in the contract)" % ((t - f.last) // 1000000))
+
+    def event(self, typ, idx, f, **details):
+        self.events.append({"type": typ, "idx": idx, "flow": f, "details": details})
+        lab = {"offload_corruption": "corruption", "ack_stall": "stall",
+               "synack_unexpected_source": "synack_src",
+               "rst_after_first_data": "rst_first_data"}.get(typ)
+        if lab:
+            self.labels[idx - 1].add(lab)
+
+    def finish(self, f, reason):
+        f.closed = True
+        if f.reason is None:
+            f.reason = reason
+        if f.proto != 6:
+            return
+        if f.syns >= 2 and f.t_synack is None and not f.no_syn_unanswered:
+            self.event("syn_unanswered", None, f)
+        if reason == "timeout" and f.established and not f.fin_or_rst:
+            self.event("missing_fin", None, f)
+
+    def lookup(self, p, key, client_is_src):
+        f = self.table.get(key)
+        if f is None:
+            c, s = ((p.src, p.sport), (p.dst, p.dport))
+            if not client_is_src:
+                c, s = s, c
+            f = MFlow(p.proto, c, s, p, key[2] if len(key) > 2 else None)
+            self.table[key] = f
+            self.flows.append(f)
+        elif f.closed:
+            f.after_close = True
+        fc = (p.src, p.sport) == f.client
+        f.pkts[fc] += 1
+        f.bytes[fc] += p.wirelen
+        f.csum["bad"] += p.csum_bad
+        f.csum["partial"] += p.csum_partial
+        f.last = p.t
+        return f, fc
+
+    # -- ICMP and UDP -----------------------------------------------------
+    def icmp(self, p):
+        req = p.icmp_type in (8, 128)
+        if not req and p.icmp_type not in (0, 129):
+            return
+        key = (p.proto, frozenset([p.src, p.dst]), p.icmp_id)
+        if key not in self.table and not req:
+            raise GenError("flow model: echo reply before its request")
+        f, fc = self.lookup(p, key, True)
+        if p.bad:
+            return
+        if req:
+            f.icmp_req.setdefault(p.icmp_seq, p.t)
+        elif p.icmp_seq in f.icmp_req:
+            f.icmp_rtt.append((p.t - f.icmp_req.pop(p.icmp_seq), p.idx))
+
+    def udp(self, p):
+        key = (17, frozenset([(p.src, p.sport), (p.dst, p.dport)]))
+        self.lookup(p, key, p.sport > p.dport if key not in self.table else True)
+
+    # -- TCP --------------------------------------------------------------
+    def tcp(self, p):
+        key = (6, frozenset([(p.src, p.sport), (p.dst, p.dport)]))
+        if key in self.table:
+            client_is_src = True
+        elif p.S and not p.A:
+            client_is_src = True
+        elif p.S and p.A:
+            client_is_src = False
+        else:
+            client_is_src = p.sport > p.dport
+        f, fc = self.lookup(p, key, client_is_src)
+        d, peer = f.dirs[fc], f.dirs[not fc]
+        L = self.labels[p.idx - 1]
+        n = len(p.payload)
+        seglen = n + (1 if p.S else 0) + (1 if p.F else 0)
+        s = d.rel(p.seq)
+        if p.bad:
+            # sent, but nothing else: the receiver drops it
+            d.t_prev = p.t
+            if seglen and (d.next is None or s + seglen > d.next):
+                d.next, d.t_high = s + seglen, p.t
+            if n:
+                d.bad.append([s, s + n, p.idx, p.payload, p.src, p.smac])
+                if d.stall is not None:
+                    d.stall = None  # other data sent
+            return
+        if p.tsval is not None:
+            f.uses_ts = True
+            d.ts_first.setdefault(p.tsval, p.t)
+        kind = None
+        if (n <= 1 and not (p.S or p.F or p.R) and d.next is not None
+                and s == d.next - 1):
+            kind = "ka"
+        elif (n == 1 and not (p.S or p.F or p.R) and d.next is not None and s == d.next
+              and peer.win == 0):
+            kind = "zwp"
+        elif seglen and d.next is not None and s < d.next:
+            if s + seglen > d.next:
+                raise GenError("flow model: frame %d overlaps new data" % p.idx)
+            if d.acked is not None and s + seglen <= d.acked:
+                raise GenError("flow model: frame %d is a spurious retransmission "
+                               "(already ACKed): not used by the cases" % p.idx)
+            peer_last_ack = peer.last_ack
+            if (peer.dupacks >= 2 and peer_last_ack is not None
+                    and d.rel(peer_last_ack) == s and p.t - peer.t_dupack < FAST_US):
+                kind = "fast"
+            else:
+                dt_high = p.t - d.t_high
+                ooo = dt_high < OOO_US
+                ws_thres = f.initial_rtt if f.initial_rtt else OOO_US
+                ws = dt_high < ws_thres and d.next != s + seglen
+                if ooo != ws:
+                    raise GenError("flow model: frame %d is out-of-order under one reading "
+                                   "and not the other (3 ms vs Wireshark's handshake-RTT "
+                                   "threshold / end at next seq): ambiguous" % p.idx)
+                kind = "ooo" if ooo else "rto"
+                if kind == "rto" and d.t_prev is not None and p.t - d.t_prev < OOO_US:
+                    self.notes.append("frame %d: retransmission %d us after the previous "
+                                      "segment of its direction (highest-seq segment %d ms "
+                                      "before)" % (p.idx, p.t - d.t_prev, dt_high // 1000))
+            for x in d.sent:
+                if x[0] < s + seglen and s < x[1] and kind != "ooo":
+                    x[4] = True  # Karn
+        if kind:
+            L.add(kind)
+            f.n[kind] += 1
+            if kind in LABEL_ANOMALY:
+                self.event(LABEL_ANOMALY[kind], p.idx, f)
+        d.t_prev = p.t
+        # new sequence space (not for probes and keep-alives)
+        if kind is None and seglen:
+            if d.next is None or s + seglen > d.next:
+                d.next, d.t_high = s + seglen, p.t
+        if n and kind in (None, "ooo"):
+            d.sent.append([s, s + n, p.t, p.idx, False, False])
+        if n and kind is None and d.timed is None:
+            d.timed = [s + n, p.t]
+        elif kind in ("rto", "fast"):
+            d.timed = None  # Karn: a retransmission stops the timing
+        if p.S and not p.A:
+            f.syns += 1
+            f.t_syn = p.t
+            if f.t_syn_first is None:
+                f.t_syn_first = p.t
+            self.pending_syn.setdefault((p.src, p.sport), []).append(
+                (p.dst, p.dport, p.seq, f))
+        # -- offload corruption: a good copy of a bad segment's bytes
+        if n and d.bad:
+            for bseg in list(d.bad):
+                lo, hi = max(bseg[0], s), min(bseg[1], s + n)
+                if lo < hi:
+                    if bseg[3][lo - bseg[0]:hi - bseg[0]] != p.payload[lo - s:hi - s]:
+                        raise GenError("flow model: frame %d overlaps bad frame %d with "
+                                       "other bytes" % (p.idx, bseg[2]))
+                    d.bad.remove(bseg)
+                    self.event("offload_corruption", p.idx, f, sender_ip=bseg[4],
+                               sender_mac=bseg[5], bad_frame=bseg[2])
+        # -- ack stall (sender side, at the sender's next data)
+        if n and kind not in ("ka", "zwp"):
+            cand, d.stall = d.stall, None
+            if cand is not None and cand["ack_t"] is not None:
+                gap, nxt = cand["ack_t"] - cand["t"], p.t - cand["ack_t"]
+                if abs(gap - STALL_MIN_US) < 2000 or abs(nxt - STALL_NEXT_US) < 2000:
+                    raise GenError("flow model: frame %d: stall timing too close to a "
+                                   "threshold" % p.idx)
+                if gap >= STALL_MIN_US and nxt <= STALL_NEXT_US:
+                    f.stalls.append((gap, p.idx, cand["idx"], cand["ack_idx"]))
+                    self.event("ack_stall", p.idx, f, stall_us=gap)
+            if kind is None and d.acked is not None and d.acked >= s:
+                d.stall = {"t": p.t, "end": s + n, "idx": p.idx, "ack_t": None,
+                           "ack_idx": None}
+        # -- ttfb
+        if n and kind is None and d.first_data_t is None:
+            d.first_data_t = p.t
+            d.data_seen = True
+            if not fc and f.dirs[True].first_data_t is not None:
+                f.ttfb = p.t - f.dirs[True].first_data_t
+        # -- the ACK side of the segment (DECIDED: not an RST's: the
+        #    receiving stack drops the RST's ACK field with the connection)
+        if p.A and not p.R:
+            if (n == 0 and not (p.S or p.F or p.R) and p.win != 0 and d.win == p.win
+                    and d.last_ack == p.ack and d.next is not None and s == d.next
+                    and not peer.last_ka):
+                L.add("dupack")
+                f.n["dupack"] += 1
+                d.dupacks += 1
+                d.t_dupack = p.t
+            elif d.last_ack != p.ack:
+                d.dupacks = 0
+            if peer.base is not None:
+                a = peer.rel(p.ack)
+                if peer.acked is None or a > peer.acked:
+                    newly = [x for x in peer.sent if not x[5] and x[1] <= a]
+                    for x in newly:
+                        x[5] = True
+                    clean = [x for x in newly if not x[4]]  # Karn
+                    rd = f.rtt_rd
+                    rd["each"] += [p.t - x[2] for x in clean]
+                    if clean:
+                        rd["first"].append(p.t - clean[0][2])
+                    for x in clean:
+                        if x[1] == a:
+                            rd["exact"].append(p.t - x[2])
+                            f.rtt.append((p.t - x[2], p.idx, x[3]))
+                    if peer.timed is not None and a >= peer.timed[0]:
+                        rd["timed"].append(p.t - peer.timed[1])
+                        peer.timed = None
+                    if newly and p.tsecr in peer.ts_first:
+                        rd["ts"].append(p.t - peer.ts_first[p.tsecr])
+                        if p.tsecr not in peer.ts_sampled:
+                            peer.ts_sampled.add(p.tsecr)
+                            rd["ts1"].append(p.t - peer.ts_first[p.tsecr])
+                    st = peer.stall
+                    if st is not None and st["ack_t"] is None and a >= st["end"]:
+                        st["ack_t"], st["ack_idx"] = p.t, p.idx
+                    peer.acked = a
+            d.last_ack = p.ack
+        if not p.R:
+            if p.win == 0 and not (p.S or p.F):
+                L.add("zw")
+                f.n["zw"] += 1
+                self.event("zero_window", p.idx, f)
+            d.win = p.win
+        # -- handshake
+        if p.S and p.A and not fc:
+            cd = f.dirs[True]
+            if cd.base is not None and cd.rel(p.ack) == 1 and f.t_synack is None:
+                f.t_synack = p.t
+                f.syn_to_synack = p.t - f.t_syn
+            self.synack_source(p, f)
+        elif (fc and p.A and not p.S and f.t_synack is not None and not f.established
+              and peer.rel(p.ack) == 1):
+            f.established = True
+            f.hs_ack_idx = p.idx
+            f.synack_to_ack = p.t - f.t_synack
+            f.initial_rtt = p.t - f.t_syn_first
+        # -- FIN / RST
+        if p.F:
+            f.fin_or_rst = True
+            d.fin_end = s + seglen
+        if p.R:
+            f.fin_or_rst = True
+            if (not fc and f.established and f.dirs[True].data_seen
+                    and not f.dirs[False].data_seen and not f.rst_fired and not f.incident):
+                f.rst_fired = True
+                self.event("rst_after_first_data", p.idx, f)
+            if not f.closed:
+                f.reason = "rst"
+                self.finish(f, "rst")
+        cd, sd = f.dirs[True], f.dirs[False]
+        if (not f.closed and cd.fin_end is not None and sd.fin_end is not None
+                and cd.acked is not None and sd.acked is not None
+                and cd.acked >= cd.fin_end and sd.acked >= sd.fin_end):
+            self.finish(f, "fin")
+        d.last_ka = kind == "ka"
+
+    def synack_source(self, p, f):
+        """A SYN-ACK acking a SYN that C:c sent to someone else."""
+        for (dst, dport, isn, sf) in self.pending_syn.get((p.dst, p.dport), []):
+            if (isn + 1) & 0xFFFFFFFF != p.ack:
+                continue
+            if (dst, dport) == (p.src, p.sport):
+                return  # the expected peer
+        for (dst, dport, isn, sf) in self.pending_syn.get((p.dst, p.dport), []):
+            if (isn + 1) & 0xFFFFFFFF == p.ack and (dst, dport) != (p.src, p.sport):
+                sf.no_syn_unanswered = True
+                f.incident = True
+                self.event("synack_unexpected_source", p.idx, f,
+                           expected_src=endpoint(dst, dport),
+                           actual_src=endpoint(p.src, p.sport))
+                return
+
+    # -- results ----------------------------------------------------------
+    def counts(self):
+        c = {t: 0 for t in DETECTORS}
+        for e in self.events:
+            c[e["type"]] += 1
+        return c
+
+
+def rtt_expected(f):
+    """Exact RTT values when every reading agrees, else ranges covering
+    them all (TCP timestamps: +-1 ms, the TS clock)."""
+    keys = ("each", "exact", "first", "timed") + (("ts", "ts1") if f.uses_ts else ())
+    rd = [sorted(f.rtt_rd[k]) for k in keys]
+    if not any(rd):
+        return {"rtt_samples": 0}
+    if all(r == rd[0] for r in rd) and not f.uses_ts:
+        v = rd[0]
+        return {"rtt_min_us": min(v), "rtt_max_us": max(v),
+                "rtt_avg_us": span(sum(v) / len(v), 1), "rtt_samples": len(v)}
+    # with timestamps, which ACKs give a sample is the implementation's
+    # choice (every ACK of new data, once per TSval, Karn or not): >= 1
+    out = {"rtt_samples": {"min": 1 if f.uses_ts else min(len(r) for r in rd),
+                           "max": max(len(r) for r in rd)}}
+    if all(rd):
+        sl = 1000 if f.uses_ts else 0
+        for key, g in (("rtt_min_us", min), ("rtt_max_us", max),
+                       ("rtt_avg_us", lambda r: sum(r) / len(r))):
+            vals = [g(r) for r in rd]
+            out[key] = {"min": max(0, round(min(vals) - sl - (1 if key == "rtt_avg_us" else 0), 3)),
+                        "max": round(max(vals) + sl + (1 if key == "rtt_avg_us" else 0), 3)}
+    return out
+
+
+def flow_record(f):
+    """The expected flow event of f (None when it cannot be stated)."""
+    if f.after_close:
+        return None  # packets after FIN/RST on the same tuple: new flow or not is open
+    ports = f.proto in (6, 17)
+    r = {"src_ip": f.client[0]}
+    if ports:
+        r["src_port"] = f.client[1]
+    r["dest_ip"] = f.server[0]
+    if ports:
+        r["dest_port"] = f.server[1]
+    r["proto"] = PROTONAME[f.proto]
+    fl = {"pkts_toserver": f.pkts[True], "pkts_toclient": f.pkts[False],
+          "bytes_toserver": f.bytes[True], "bytes_toclient": f.bytes[False],
+          "start": iso_us(f.start), "end": iso_us(f.last)}
+    if f.proto == 6 and (f.reason in ("fin", "rst") or f.established):
+        fl["reason"] = f.reason
+    r["flow"] = fl
+    if f.proto == 6:
+        t = {"retransmissions": f.n["rto"] + f.n["fast"],
+             "fast_retransmissions": f.n["fast"], "rto_retransmissions": f.n["rto"],
+             "out_of_order": f.n["ooo"], "dup_acks": f.n["dupack"],
+             "zero_windows": f.n["zw"], "zero_window_probes": f.n["zwp"],
+             "keepalives": f.n["ka"], "ack_stalls": len(f.stalls)}
+        if f.stalls:
+            t["max_ack_stall_ms"] = span(max(x[0] for x in f.stalls) / 1000.0, 0.5)
+        if f.syn_to_synack is not None and f.established:
+            t["syn_to_synack_us"] = f.syn_to_synack
+            t["synack_to_ack_us"] = f.synack_to_ack
+        if f.ttfb is not None:
+            t["ttfb_us"] = f.ttfb
+        t.update(rtt_expected(f))
+        r["tcp"] = t
+    if f.proto in (1, 58) and f.icmp_rtt:
+        v = [x[0] for x in f.icmp_rtt]
+        r["icmp"] = {"rtt_min_us": min(v), "rtt_max_us": max(v),
+                     "rtt_avg_us": span(sum(v) / len(v), 1), "rtt_samples": len(v)}
+    r["checksum"] = dict(f.csum)
+    return r
+
+
+def flow_expected(fm):
+    """(stats additions, anomaly counts, events, flows, absent types)."""
+    counts = fm.counts()
+    per = {}
+    events = []
+    for e in fm.events:
+        k = (id(e["flow"]), e["type"])
+        per[k] = per.get(k, 0) + 1
+        if per[k] > RATE_LIMIT:
+            if e["type"] not in ("rto_retransmission", "fast_retransmission", "zero_window"):
+                raise GenError("more than %d %s in one flow" % (RATE_LIMIT, e["type"]))
+            continue
+        ev = {"type": e["type"]}
+        f = e["flow"]
+        if e["idx"] is not None and e["type"] != "offload_corruption":
+            ev["pcap_cnt"] = e["idx"]
+        if e["type"] in ("syn_unanswered", "missing_fin"):
+            ev.update({"src_ip": f.client[0], "src_port": f.client[1],
+                       "dest_ip": f.server[0], "dest_port": f.server[1], "proto": "TCP"})
+        dt = e["details"]
+        if e["type"] == "ack_stall":
+            ev["anomaly"] = {"stall_ms": span(round(dt["stall_us"] / 1000.0, 3), 0.5)}
+        elif dt:
+            ev["anomaly"] = dict(dt)
+        events.append(ev)
+    ev_counts = {}
+    for (fid, typ), n in per.items():
+        ev_counts[typ] = ev_counts.get(typ, 0) + min(n, RATE_LIMIT)
+    ev_counts = {t: ev_counts.get(t, 0) for t in DETECTORS}
+    flows = [r for r in (flow_record(f) for f in fm.flows) if r is not None]
+    created = None if any(f.after_close for f in fm.flows) else len(fm.flows)
+    for x in events:  # round the stall windows for stable JSON
+        a = x.get("anomaly", {}).get("stall_ms")
+        if a:
+            a["min"], a["max"] = round(a["min"], 3), round(a["max"], 3)
+    for r in flows:
+        m = r.get("tcp", {}).get("max_ack_stall_ms")
+        if m:
+            m["min"], m["max"] = round(m["min"], 3), round(m["max"], 3)
+        for obj in (r.get("tcp", {}), r.get("icmp", {})):
+            a = obj.get("rtt_avg_us")
+            if isinstance(a, dict):
+                a["min"], a["max"] = round(a["min"], 3), round(a["max"], 3)
+    return counts, ev_counts, events, flows, created
+
+
+# ---------------------------------------------------------------------------
+# tshark cross-check of the flow model (tcp.analysis.*, RTTs, ICMP resptime)
+
+TSHARK_TCP_FIELDS = ["tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
+                     "tcp.analysis.spurious_retransmission", "tcp.analysis.out_of_order",
+                     "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
+                     "tcp.analysis.zero_window_probe", "tcp.analysis.keep_alive",
+                     "tcp.analysis.ack_rtt", "tcp.analysis.acks_frame",
+                     "tcp.analysis.initial_rtt", "icmp.resptime", "icmpv6.resptime"]
+
+
+def tshark_flow_check(path, cap, fm):
+    exe = shutil.which("tshark")
+    if not exe:
+        return [], ["tshark not found: flow cross-check SKIPPED"], []
+    cmd = [exe, "-n", "-r", path, "-o", "tcp.analyze_sequence_numbers:TRUE",
+           "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.calculate_timestamps:TRUE",
+           "-T", "fields", "-E", "separator=/t", "-e", "frame.number"]
+    for f in TSHARK_TCP_FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True,
+                         universal_newlines=True).stdout
+    rows = {}
+    for line in out.splitlines():
+        cols = line.split("\t")
+        cols += [""] * (len(TSHARK_TCP_FIELDS) + 1 - len(cols))
+        rows[int(cols[0])] = dict(zip(TSHARK_TCP_FIELDS, cols[1:]))
+    problems, known = [], []
+    ws_n = {k: 0 for k in TCP_WS_LABELS}
+    my_n = {k: 0 for k in TCP_WS_LABELS}
+    for i, fr in enumerate(cap.frames, 1):
+        r = rows.get(i, {})
+        ws = set()
+        if r.get("tcp.analysis.fast_retransmission"):
+            ws.add("fast")
+        elif r.get("tcp.analysis.spurious_retransmission"):
+            ws.add("spurious")
+        elif r.get("tcp.analysis.retransmission"):
+            ws.add("rto")
+        for fld, lab in (("out_of_order", "ooo"), ("duplicate_ack", "dupack"),
+                         ("zero_window", "zw"), ("zero_window_probe", "zwp"),
+                         ("keep_alive", "ka")):
+            if r.get("tcp.analysis." + fld):
+                ws.add(lab)
+        mine = set(fm.labels[i - 1]) & set(TCP_WS_LABELS)
+        for k in TCP_WS_LABELS:
+            ws_n[k] += k in ws
+            my_n[k] += k in mine
+        if fr.tshark is not None:
+            want, why = fr.tshark
+            if ws != set(want):
+                problems.append("frame %d: declared tshark difference %s, tshark says %s"
+                                % (i, sorted(want), sorted(ws)))
+            known.append("frame %d: model %s, tshark %s: %s"
+                         % (i, sorted(mine) or "-", sorted(ws) or "-", why))
+        elif ws != mine:
+            problems.append("frame %d: model %s, tshark tcp.analysis %s"
+                            % (i, sorted(mine) or "-", sorted(ws) or "-"))
+
+    def rtt_at(idx, data_idx, us, what):
+        r = rows.get(idx, {})
+        got = r.get("tcp.analysis.ack_rtt", "")
+        if r.get("tcp.analysis.acks_frame") != str(data_idx) or not got or \
+                abs(float(got) * 1e6 - us) > 1:
+            problems.append("%s: frame %d acks frame %d after %d us; tshark: acks %s, ack_rtt %s"
+                            % (what, idx, data_idx, us, r.get("tcp.analysis.acks_frame") or "-",
+                               got or "-"))
+            return 0
+        return 1
+
+    n_rtt = n_hs = n_icmp = 0
+    for f in fm.flows:
+        for us, aidx, didx in f.rtt:
+            n_rtt += rtt_at(aidx, didx, us, "RTT sample")
+        for gap, nidx, didx, aidx in f.stalls:
+            n_rtt += rtt_at(aidx, didx, gap, "ack stall")
+        if f.established and f.syns == 1 and f.hs_ack_idx:
+            got = rows.get(f.hs_ack_idx, {}).get("tcp.analysis.initial_rtt", "")
+            want = f.syn_to_synack + f.synack_to_ack
+            if not got or abs(float(got) * 1e6 - want) > 1:
+                problems.append("handshake of frame %d: %d us, tshark initial_rtt %s"
+                                % (f.hs_ack_idx, want, got or "-"))
+            else:
+                n_hs += 1
+        for us, idx in f.icmp_rtt:
+            r = rows.get(idx, {})
+            got = r.get("icmp.resptime") or r.get("icmpv6.resptime")
+            if not got or abs(float(got) * 1000 - us) > 1:
+                problems.append("echo reply frame %d: %d us, tshark resptime %s ms"
+                                % (idx, us, got or "-"))
+            else:
+                n_icmp += 1
+    info = ["tcp.analysis (model/tshark): " + "  ".join(
+        "%s %d/%d" % (k, my_n[k], ws_n[k]) for k in TCP_WS_LABELS)]
+    info.append("tshark agrees on %d RTT/stall samples, %d handshakes (initial_rtt), "
+                "%d echo RTTs" % (n_rtt, n_hs, n_icmp))
+    return problems, info, known
+
+
+# ---------------------------------------------------------------------------
 # Expected result
 
 def flow_key(v):
@@ -981,7 +1880,7 @@ def event_for(kind, idx, v, full=True):
     return e
 
 
-def expected_for(case, cap, models):
+def expected_for(case, cap, models, fm=None):
     table = {l: {v: 0 for v in VERDICTS} for l in LAYERS}
     events = []
     counts = {"%s_checksum_bad" % l: 0 for l in LAYERS}
@@ -1037,6 +1936,20 @@ def expected_for(case, cap, models):
     exp["stats"] = stats
     exp["anomaly_event_counts"] = dict(counts)
     exp["anomaly_events"] = events
+    if fm is not None:
+        fcounts, fev_counts, fevents, flows, created = flow_expected(fm)
+        stats["anomalies"].update(fcounts)
+        if created is not None:
+            stats["flows"] = {"created": created}
+        exp["anomaly_event_counts"].update(fev_counts)
+        exp["anomaly_events"] = events + fevents
+        exp["flows"] = flows
+        absent = [t for t, n in stats["anomalies"].items() if n == 0]
+        if not any(v.verdict == "partial" for m in models for v in m.verdicts):
+            absent.append("checksum_partial")
+        if not malformed:
+            absent.append("malformed")
+        exp["absent_anomalies"] = absent
     if malformed:
         exp["malformed_reasons_informative"] = reasons
     if case.informative:
@@ -1050,8 +1963,8 @@ def dump_expected(exp):
     items = list(exp.items())
     for n, (k, v) in enumerate(items):
         comma = "," if n < len(items) - 1 else ""
-        if k == "anomaly_events":
-            out.append('  "anomaly_events": [')
+        if k in ("anomaly_events", "flows"):
+            out.append('  %s: [' % json.dumps(k))
             for j, e in enumerate(v):
                 out.append("    " + json.dumps(e) + ("," if j < len(v) - 1 else ""))
             out.append("  ]" + comma)
@@ -1082,17 +1995,19 @@ CASES = []
 
 
 class Case:
-    def __init__(self, name, fn, description, args=(), informative=None):
+    def __init__(self, name, fn, description, args=(), informative=None,
+                 flows=False):
         self.name = name
         self.fn = fn
         self.description = description
         self.args = args
         self.informative = informative or {}
+        self.flows = flows  # run the flow/TCP reference model (FlowModel)
 
 
-def case(name, description, args=(), informative=None):
+def case(name, description, args=(), informative=None, flows=False):
     def deco(fn):
-        CASES.append(Case(name, fn, description, args, informative))
+        CASES.append(Case(name, fn, description, args, informative, flows))
         return fn
     return deco
 
@@ -2014,6 +2929,499 @@ def c_seed(cap, rng):
 
 
 # ---------------------------------------------------------------------------
+# Flow and TCP analysis cases (issue 3): expected flow records and detector
+# events come from the flow model above, which must reproduce what each
+# case declares and each frame's built labels; tshark's tcp.analysis agrees
+# (README: where Wireshark counts differently).
+
+@case("tcp-healthy",
+      "Healthy TCP, no anomaly of any kind: an HTTP/1.1 keep-alive connection "
+      "over IPv4 without timestamps (three requests, one-segment responses, "
+      "each ACKed: exact RTT samples under any matching rule, handshake times "
+      "and time to first byte), an "
+      "HTTP/1.0 fetch over IPv4 with Linux timestamps that the server closes "
+      "first, and a TLS-like exchange over IPv6 with timestamps (RTTs as "
+      "ranges: TSecr echo or seq/ack matching).",
+      flows=True)
+def c_tcp_healthy(cap, rng):
+    cli = Host("52:54:00:04:00:0a", "10.4.0.10", "2001:db8:4::a", ipid=0x4a00)
+    web = Host("52:54:00:04:00:50", "10.4.0.80", "2001:db8:4::50", ipid=0x5000)
+    # 1: keep-alive connection, no timestamps, quick ACKs; one segment in
+    #    flight at a time, so every RTT matching rule gives the same samples
+    c = TcpConn(cap, cli, web, 49712, 80, ts=False, isn_c=0x6b8b4567,
+                isn_s=0x327b23c6, wscale=8)
+    c.handshake(dt=1000, syn_synack=350, synack_ack=420)
+    for i, (path, size, srv, ack, gap) in enumerate((
+            ("/index.html", 900, 900, 380, 80), ("/style.css", 600, 1100, 400, 20000),
+            ("/logo.svg", 1200, 760, 410, 3000))):
+        c.seg(True, "PA", http_get("10.4.0.80", path), dt=gap)
+        c.seg(False, "PA", http_resp(size), dt=srv)
+        c.seg(True, "A", dt=ack)
+    c.seg(True, "FA", dt=5000)
+    c.seg(False, "FA", dt=300)
+    c.seg(True, "A", dt=350)
+    # 2: HTTP/1.0, Linux client with timestamps, the server closes first
+    c = TcpConn(cap, cli, web, 49714, 80, isn_c=0x66334873, isn_s=0x74b0dc51)
+    c.handshake(dt=3000, syn_synack=310, synack_ack=405)
+    c.seg(True, "PA", http_get("10.4.0.80", "/api/v1/health").replace(b"1.1", b"1.0"),
+          dt=60)
+    sent = c.send(False, http_resp(4600), dt=1500, gap=12)
+    c.seg(False, "FA", dt=10)
+    c.seg(True, "A", ack=sent[1][1], dt=420)
+    c.seg(True, "A", dt=30)
+    c.seg(True, "FA", dt=200)
+    c.seg(False, "A", dt=380)
+    # 3: TLS-like over IPv6 with timestamps
+    c = TcpConn(cap, cli, web, 51620, 443, v6=True, isn_c=0x19495cff,
+                isn_s=0x2ae8944a, mss=1440)
+    c.handshake(dt=4000, syn_synack=290, synack_ack=330)
+    c.seg(True, "PA", payload(rng, 517), dt=150)
+    c.seg(False, "A", dt=300)
+    sent = c.send(False, payload(rng, 3300), dt=2100, gap=10)
+    c.seg(True, "A", ack=sent[1][1], dt=360)
+    c.seg(True, "A", dt=20)
+    c.seg(True, "PA", payload(rng, 126), dt=2200)
+    c.seg(False, "PA", payload(rng, 51), dt=700)
+    c.seg(True, "PA", payload(rng, 310), dt=900)
+    c.seg(False, "PA", payload(rng, 1020), dt=1800)
+    c.seg(True, "A", dt=340)
+    c.seg(True, "FA", dt=15000)
+    c.seg(False, "FA", dt=310)
+    c.seg(True, "A", dt=330)
+
+
+@case("tcp-offload-corruption",
+      "The KVM-guest incident: guest 52:54:00:12:34:56 / 10.0.0.5 leaks "
+      "4434-byte TSO super-frames with corrupt TCP checksums onto the bridge "
+      "(rsync upload to 10.0.0.20:873); the receiver drops each (one dup ACK) "
+      "and the guest resends the bytes after an RTO (>= 210 ms) as three "
+      "1514-byte segments with good checksums: 4 offload_corruption (sender "
+      "IP and MAC, bad_frame = the super-frame), 12 RTO retransmissions (10 "
+      "events: per-flow rate limit). A second sender (10.0.0.7, veth, every "
+      "TCP checksum partial) with partial super-frames, one of them and one "
+      "normal segment lost and resent (partial): 4 RTO retransmissions and "
+      "no offload_corruption (partial is not damage).",
+      flows=True)
+def c_tcp_offload(cap, rng):
+    guest = Host("52:54:00:12:34:56", "10.0.0.5", ipid=0x1c00)
+    store = Host("52:54:00:65:43:21", "10.0.0.20", ipid=0x5e00)
+    offl = Host("52:54:00:ab:cd:07", "10.0.0.7", ipid=0x0700)
+    api = Host("52:54:00:ab:cd:30", "10.0.0.30", ipid=0x3000)
+    up = TcpConn(cap, guest, store, 51234, 873, ts=False, isn_c=0x5a5a0000,
+                 isn_s=0xa5a50000)
+    up.handshake(dt=1000, syn_synack=300, synack_ack=250)
+    up.seg(True, "PA", b"@RSYNCD: 31.0 sha512 sha256 sha1 md5 md4\n", dt=100)
+    up.seg(False, "PA", b"@RSYNCD: 31.0 sha512 sha256 sha1 md5 md4\n", dt=300)
+    up.seg(True, "PA", b"backup\n", dt=100)
+    up.seg(False, "PA", b"@RSYNCD: OK\n", dt=500)
+    up.seg(True, "A", dt=100)
+    for k in range(4):
+        data = payload(rng, 4380)
+        s = up.snd[True]
+        up.seg(True, "PA", data, l4v="bad", tso=True, dt=2000,
+               note="TSO super-frame, corrupt checksum")
+        up.seg(False, "A", dt=120, expect={"dupack"},
+               note="dup ACK: the super-frame was dropped")
+        # RTO: the head alone, then the rest once it is ACKed (cwnd 1, 2)
+        up.seg(True, "A", data[:1460], seq=s, dt=210000 + 7000 * k,
+               expect={"rto", "corruption"}, note="RTO: head resent intact")
+        up.seg(False, "A", dt=130)
+        up.seg(True, "A", data[1460:2920], seq=s + 1460, dt=20, expect={"rto"})
+        up.seg(True, "PA", data[2920:], seq=s + 2920, dt=15, expect={"rto"})
+        up.seg(False, "A", dt=130)
+        for j in range(6):
+            up.seg(True, "A", payload(rng, 1460), dt=50 if j else 1500)
+            if j % 2:
+                up.seg(False, "A", dt=120)
+    up.seg(True, "FA", dt=3000)
+    up.seg(False, "FA", dt=200)
+    up.seg(True, "A", dt=150)
+
+    # the veth sender: partial checksums everywhere, never offload_corruption
+    o = TcpConn(cap, offl, api, 38812, 443, isn_c=0x0ff10000, isn_s=0x0ff20000)
+    o.seg(True, "S", l4v="partial", dt=3000)
+    o.seg(False, "SA", dt=150)
+    o.seg(True, "A", l4v="partial", dt=60)
+    o.seg(True, "PA", payload(rng, 517), l4v="partial", dt=40)
+    o.seg(False, "PA", payload(rng, 1448), dt=400)
+    o.seg(False, "PA", payload(rng, 1200), dt=10)
+    o.seg(True, "A", l4v="partial", dt=60)
+    for k in range(2):  # partial super-frames the receiver takes (virtio)
+        o.seg(True, "PA", payload(rng, 4344), l4v="partial", tso0=True, tso=True,
+              dt=2000, note="partial super-frame")
+        o.seg(False, "A", dt=150)
+    data = payload(rng, 4344)
+    s = o.snd[True]
+    o.seg(True, "PA", data, l4v="partial", tso0=True, tso=True, lost=True, dt=2000,
+          note="partial super-frame, dropped downstream")
+    o.seg(True, "A", data[:1448], seq=s, l4v="partial", dt=220000, expect={"rto"},
+          note="RTO, partial again: no corruption")
+    o.seg(False, "A", dt=150)
+    o.seg(True, "A", data[1448:2896], seq=s + 1448, l4v="partial", dt=20, expect={"rto"})
+    o.seg(True, "PA", data[2896:], seq=s + 2896, l4v="partial", dt=15, expect={"rto"})
+    o.seg(False, "A", dt=150)
+    d2 = payload(rng, 1448)
+    s = o.snd[True]
+    o.seg(True, "PA", d2, l4v="partial", lost=True, dt=3000, note="lost")
+    o.seg(True, "PA", d2, seq=s, l4v="partial", dt=230000, expect={"rto"})
+    o.seg(False, "A", dt=150)
+    o.seg(True, "FA", l4v="partial", dt=2000)
+    o.seg(False, "FA", dt=150)
+    o.seg(True, "A", l4v="partial", dt=60)
+    return {"offload_corruption": 4, "rto_retransmission": 16}
+
+
+def _post(i, body_len):
+    return ("POST /v1/orders/%d HTTP/1.1\r\nHost: orders.internal\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (1000 + i, body_len)).encode()
+
+
+@case("tcp-ack-stall",
+      "The Nagle/delayed-ACK trap: a client writes a request header, then "
+      "its body, then reads (write-write-read) on one connection with Nagle "
+      "on; the body waits for the server's delayed ACK of the header: stalls "
+      "of 40.2 and 41.7 ms (Linux server, 40 ms delayed ACK) and 203.0 ms (a "
+      "200 ms delayed-ACK stack): 3 ack_stall events at the body segments, "
+      "stall_ms within 0.5 ms. Must not fire: a bulk upload (always data in "
+      "flight; its last segment's 40 ms delayed ACK is followed by no data), "
+      "and request/response cycles whose server ACKs at 40 ms and answers at "
+      "100 ms while the client has nothing more to send.",
+      flows=True)
+def c_tcp_ack_stall(cap, rng):
+    cli = Host("52:54:00:05:00:0a", "10.5.0.10", ipid=0x0a00)
+    lin = Host("52:54:00:05:00:14", "10.5.0.20", ipid=0x1400)
+    w2k = Host("52:54:00:05:00:1e", "10.5.0.30", ipid=0x1e00)
+    blk = Host("52:54:00:05:00:28", "10.5.0.40", ipid=0x2800)
+    body = b'{"sku":"A-1022","qty":3,"ship":"express"}'
+    resp = (b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n"
+            b"Location: /v1/orders/1000\r\n\r\n")
+    c = TcpConn(cap, cli, lin, 45678, 8080, isn_c=0x2f6b0001, isn_s=0x61c3a002)
+    c.handshake(dt=1000, syn_synack=280, synack_ack=310)
+    for i, stall in enumerate((40200, 41700)):
+        c.seg(True, "PA", _post(i, len(body)), dt=5000 if i else 200, note="header")
+        c.seg(False, "A", dt=stall, note="delayed ACK")
+        c.seg(True, "PA", body, dt=60, expect={"stall"}, note="body after the stall")
+        c.seg(False, "PA", resp, dt=450)
+    c.seg(True, "A", dt=40000, note="delayed ACK; the server has nothing more")
+    c.seg(True, "FA", dt=3000)
+    c.seg(False, "FA", dt=300)
+    c.seg(True, "A", dt=300)
+    # a 200 ms delayed-ACK server (no timestamps)
+    c = TcpConn(cap, cli, w2k, 45679, 8080, ts=False, isn_c=0x2f6c0001,
+                isn_s=0x0badbeef, wscale=8)
+    c.handshake(dt=2000, syn_synack=420, synack_ack=380)
+    c.seg(True, "PA", _post(7, len(body)), dt=200, note="header")
+    c.seg(False, "A", dt=203000, note="delayed ACK (200 ms stack)")
+    c.seg(True, "PA", body, dt=70, expect={"stall"})
+    c.seg(False, "PA", resp, dt=800)
+    c.seg(True, "A", dt=500)
+    c.seg(True, "FA", dt=2000)
+    c.seg(False, "FA", dt=400)
+    c.seg(True, "A", dt=400)
+    # bulk upload: data always in flight; the last segment's delayed ACK
+    # comes at 40 ms but the sender has no more data (FIN only)
+    b = TcpConn(cap, cli, blk, 45680, 9000, isn_c=0x2f6d0001, isn_s=0x44440000)
+    b.handshake(dt=2000, syn_synack=250, synack_ack=260)
+    for burst in range(3):
+        sent = b.send(True, payload(rng, 1448 * 4), dt=300 if burst else 100, gap=12)
+        b.seg(False, "A", ack=sent[1][1], dt=250)
+        b.seg(False, "A", dt=24)
+    b.seg(True, "PA", payload(rng, 700), dt=300, note="last segment")
+    b.seg(True, "FA", dt=15)
+    b.seg(False, "A", dt=40000, note="delayed ACK, nothing more to send")
+    b.seg(False, "FA", dt=200)
+    b.seg(True, "A", dt=250)
+    # request/response: 40 ms delayed ACK, answer at 100 ms, client idle
+    r = TcpConn(cap, cli, lin, 45682, 8081, isn_c=0x2f6e0001, isn_s=0x61c4a002)
+    r.handshake(dt=3000, syn_synack=270, synack_ack=300)
+    for i in range(2):
+        r.seg(True, "PA", http_get("10.5.0.20:8081", "/report/%d" % i),
+              dt=500000 if i else 150)
+        r.seg(False, "A", dt=40000, note="delayed ACK")
+        r.seg(False, "PA", http_resp(300 + 40 * i), dt=60000, note="answer at 100 ms")
+        r.seg(True, "A", dt=40000, note="client delayed ACK")
+    r.seg(True, "FA", dt=1000)
+    r.seg(False, "FA", dt=300)
+    r.seg(True, "A", dt=300)
+    return {"ack_stall": 3}
+
+
+@case("tcp-vip-asymmetry",
+      "DNAT/VIP asymmetry: the client's SYN to the VIP 192.0.2.10:80 is "
+      "answered by a SYN-ACK (ack = ISN+1) from the real server 10.1.0.7:80 "
+      "(return path bypasses the load balancer); the client RSTs it and "
+      "retransmits the SYN (1 s, 3 s): 3 synack_unexpected_source; the same "
+      "over IPv6 (VIP [2001:db8:ff::10]:80, real server [2001:db8:1::7]:80, 2 "
+      "SYNs): 2 more. The retransmitted SYNs are RTO retransmissions (3). No "
+      "syn_unanswered for the VIP flows, no rst_after_first_data. Then a "
+      "connection to the VIP answered by the VIP, healthy.",
+      flows=True)
+def c_tcp_vip(cap, rng):
+    gw = "52:54:00:06:00:01"
+    cli = Host("52:54:00:06:00:0a", "10.6.0.10", "2001:db8:6::a", ipid=0x6a00)
+    vip = Host(gw, "192.0.2.10", "2001:db8:ff::10", ipid=0x0a00)
+    rs = Host(gw, "10.1.0.7", "2001:db8:1::7", ipid=0x0700)
+    t0 = cap.t
+
+    def at(sec):
+        return t0 + int(sec * 1000000) - cap.t
+
+    isn4, isn6 = 0x7e57c0de, 0x1badd00d
+    a4 = TcpConn(cap, cli, vip, 40100, 80, isn_c=isn4, ts_c=0x1000000)
+    b4 = TcpConn(cap, cli, rs, 40100, 80, isn_c=isn4, isn_s=0x3a000000, ts_c=0x1000000)
+    a6 = TcpConn(cap, cli, vip, 40102, 80, v6=True, isn_c=isn6, ts_c=0x1000000)
+    b6 = TcpConn(cap, cli, rs, 40102, 80, v6=True, isn_c=isn6, isn_s=0x5b000000,
+                 ts_c=0x1000000)
+
+    def attempt(a, b, isn, sec, retrans, k):
+        a.seg(True, "S", seq=isn, dt=at(sec), expect={"rto"} if retrans else ())
+        if not retrans:
+            a.snd[True] = (isn + 1) & 0xFFFFFFFF
+        b.ts_recent[False] = a.tsval(True, cap.t)
+        b.snd[False] = (b.snd[False] + k * 15625000) & 0xFFFFFFFF  # new ISN each time
+        b.seg(False, "SA", ack=(isn + 1) & 0xFFFFFFFF, dt=620, expect={"synack_src"},
+              note="SYN-ACK from the real server")
+        b.snd[False] = (b.snd[False] - 1) & 0xFFFFFFFF
+        b.seg(True, "R", seq=(isn + 1) & 0xFFFFFFFF, win=0, opts=[], dt=25,
+              note="client RST: no such connection")
+
+    attempt(a4, b4, isn4, 0, False, 0)
+    attempt(a6, b6, isn6, 0.5, False, 0)
+    attempt(a4, b4, isn4, 1.0, True, 1)
+    attempt(a6, b6, isn6, 1.5, True, 1)
+    attempt(a4, b4, isn4, 3.0, True, 2)
+    # curl --retry: a new connection, answered by the VIP this time
+    c = TcpConn(cap, cli, vip, 40104, 80, isn_c=0x7e600000, isn_s=0x2c000000)
+    c.handshake(dt=at(5.0), syn_synack=650, synack_ack=640)
+    c.seg(True, "PA", http_get("192.0.2.10", "/"), dt=60)
+    c.seg(False, "A", dt=650)
+    c.send(False, http_resp(2600), dt=900, gap=15)
+    c.seg(True, "A", dt=660)
+    c.seg(True, "FA", dt=1200)
+    c.seg(False, "FA", dt=650)
+    c.seg(True, "A", dt=640)
+    return {"synack_unexpected_source": 5, "rto_retransmission": 3}
+
+
+@case("tcp-rst-first-data",
+      "A sidecar proxy accepts connections the real service refuses: "
+      "handshake, the client's first request, the proxy ACKs it and then "
+      "resets (two flows: HTTP and gRPC preface), or resets without the "
+      "separate ACK (one flow): 3 rst_after_first_data at the RSTs. Must not "
+      "fire: a complete exchange closed by FINs, one closed by the server's "
+      "RST after its response, one aborted by the client's RST.",
+      flows=True)
+def c_tcp_rst_first(cap, rng):
+    app = Host("52:54:00:07:00:0a", "10.7.0.10", ipid=0x0a00)
+    svc = Host("52:54:00:07:00:32", "10.7.0.50", ipid=0x3200)
+    grpc = (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes.fromhex("000012040000000000") +
+            bytes.fromhex("000300000064000400100000000600002000"))
+    for i, (port, req, ack_first) in enumerate((
+            (50100, http_get("orders.svc:8080", "/v1/orders"), True),
+            (50102, grpc, True),
+            (50104, http_get("orders.svc:8080", "/v1/stock"), False))):
+        c = TcpConn(cap, app, svc, port, 8080, isn_c=0x50000000 + port * 4099,
+                    isn_s=0x70000000 + port * 6151)
+        c.handshake(dt=20000 if i else 1000, syn_synack=90, synack_ack=110)
+        c.seg(True, "PA", req, dt=70)
+        if ack_first:
+            c.seg(False, "A", dt=95)
+        c.seg(False, "RA", win=0, dt=2100 if ack_first else 2300,
+              expect={"rst_first_data"}, note="upstream refused: reset")
+    # healthy: FINs
+    c = TcpConn(cap, app, svc, 50106, 8080, isn_c=0x51000000, isn_s=0x71000000)
+    c.handshake(dt=20000, syn_synack=90, synack_ack=110)
+    c.seg(True, "PA", http_get("orders.svc:8080", "/v1/orders"), dt=70)
+    c.send(False, http_resp(2100), dt=1800)
+    c.seg(True, "A", dt=110)
+    c.seg(True, "FA", dt=500)
+    c.seg(False, "FA", dt=100)
+    c.seg(True, "A", dt=100)
+    # healthy: the server resets after a complete response
+    c = TcpConn(cap, app, svc, 50108, 8080, isn_c=0x52000000, isn_s=0x72000000)
+    c.handshake(dt=20000, syn_synack=90, synack_ack=110)
+    c.seg(True, "PA", http_get("orders.svc:8080", "/v1/orders/7"), dt=70)
+    c.seg(False, "PA", http_resp(400), dt=1500)
+    c.seg(True, "A", dt=110)
+    c.seg(False, "RA", win=0, dt=800, note="RST after the response: not an incident")
+    # healthy: the client aborts after the response
+    c = TcpConn(cap, app, svc, 50110, 8080, isn_c=0x53000000, isn_s=0x73000000)
+    c.handshake(dt=20000, syn_synack=90, synack_ack=110)
+    c.seg(True, "PA", http_get("orders.svc:8080", "/v1/orders/8"), dt=70)
+    c.seg(False, "PA", http_resp(350), dt=1400)
+    c.seg(True, "RA", win=0, dt=300, note="client abort")
+    return {"rst_after_first_data": 3}
+
+
+@case("tcp-retransmissions",
+      "TCP loss recovery and flow control on one download over IPv4 with "
+      "timestamps and SACK (handshake RTT 4 ms): a fast retransmission after "
+      "3 dup ACKs carrying SACK blocks; the client's second request lost and "
+      "resent after 250 ms (RTO); an out-of-order pair (the probe sees the "
+      "second segment 0.2 ms before the first, one dup ACK); two keep-alives "
+      "15 s apart with their ACKs (not dup ACKs); a zero-window episode (3 "
+      "zero-window segments, 2 one-byte probes of the same byte 200 and 400 "
+      "ms apart, a window update, the data resumes at the probe's seq: not a "
+      "retransmission); a FIN lost and resent after 220 ms (an RTO "
+      "retransmission, one close). Then an IPv6 flow whose last response "
+      "segment is resent after 300 ms. Counters as tshark's tcp.analysis.",
+      flows=True)
+def c_tcp_retrans(cap, rng):
+    cli = Host("52:54:00:08:00:0a", "10.8.0.10", "2001:db8:8::a", ipid=0x0a00)
+    srv = Host("52:54:00:08:00:50", "10.8.0.80", "2001:db8:8::50", ipid=0x5000)
+    c = TcpConn(cap, cli, srv, 47000, 80, isn_c=0x0c0ffee0, isn_s=0x7ea5e000)
+    c.handshake(dt=1000, syn_synack=2000, synack_ack=2000)
+    c.seg(True, "PA", http_get("10.8.0.80", "/data.bin"), dt=100)
+    # fast retransmission: the 2nd of 5 segments lost after the probe
+    segs = []
+    for k in range(5):
+        data = payload(rng, 1448)
+        idx = c.seg(False, "A" if k < 4 else "PA", data, dt=4000 if k == 0 else 12,
+                    lost=k == 1, note="lost after the probe" if k == 1 else "")
+        segs.append((idx, c.snd[False], data))
+    t_seg = [cap.frames[i - 1].ts for i, _, _ in segs]
+    c.seg(True, "A", ack=segs[0][1], sack=[], dt=t_seg[0] + 4000 - cap.t)
+    for k in (2, 3, 4):
+        c.seg(True, "A", sack=[(segs[1][1], segs[k][1])], dt=t_seg[k] + 4000 - cap.t,
+              expect={"dupack"}, note="dup ACK with SACK")
+    c.seg(False, "A", segs[1][2], seq=segs[0][1], dt=40, expect={"fast"},
+          note="fast retransmission")
+    c.seg(True, "A", dt=4000)
+    # the client's next request is lost: RTO
+    req = http_get("10.8.0.80", "/data2.bin")
+    s = c.snd[True]
+    c.seg(True, "PA", req, dt=30000, lost=True, note="lost after the probe")
+    c.seg(True, "PA", req, seq=s, dt=250000, expect={"rto"}, note="RTO retransmission")
+    # out-of-order: the probe sees B 0.2 ms before A
+    sa = c.snd[False]
+    da, db = payload(rng, 1448), payload(rng, 800)
+    c.seg(False, "PA", db, seq=sa + 1448, dt=4000, note="B (seen first)")
+    c.seg(False, "A", da, seq=sa, dt=200, expect={"ooo"}, note="A: out-of-order")
+    c.snd[False] = (sa + 2248) & 0xFFFFFFFF
+    c.seg(True, "A", ack=sa, sack=[(sa + 1448, sa + 2248)], dt=3800, expect={"dupack"},
+          note="dup ACK for B")
+    c.seg(True, "A", sack=[], dt=200)
+    # keep-alives (SO_KEEPALIVE, TCP_KEEPIDLE 15 s)
+    for _ in range(2):
+        c.seg(True, "A", seq=(c.snd[True] - 1) & 0xFFFFFFFF, dt=15000000, expect={"ka"},
+              note="keep-alive")
+        c.seg(False, "A", dt=4000, note="keep-alive ACK (not a dup ACK)")
+    # zero window: a slow reader
+    c.seg(True, "PA", http_get("10.8.0.80", "/big.bin"), dt=2000000)
+    sent = c.send(False, payload(rng, 1448 * 4), dt=4000, gap=12)
+    c.seg(True, "A", ack=sent[1][1], win=200, dt=cap.frames[sent[1][0] - 1].ts + 4000 - cap.t)
+    c.seg(True, "A", win=0, dt=40, expect={"zw"}, note="zero window")
+    zs = c.snd[False]
+    rest = payload(rng, 1448 * 2)
+    for gap in (200000, 400000):
+        c.seg(False, "A", rest[:1], seq=zs, lost=True, dt=gap, expect={"zwp"},
+              note="zero-window probe")
+        c.seg(True, "A", win=0, dt=4000, expect={"zw"}, note="still zero")
+    c.seg(True, "A", win=300, dt=150000, note="window update")
+    sent = c.send(False, rest, dt=4000, gap=12)
+    c.seg(True, "A", dt=4000)
+    # FIN lost, resent
+    c.seg(True, "FA", dt=30000, lost=True, note="FIN lost after the probe")
+    c.seg(True, "FA", seq=(c.snd[True] - 1) & 0xFFFFFFFF, dt=220000, expect={"rto"},
+          note="FIN retransmission")
+    c.seg(False, "FA", dt=4000)
+    c.seg(True, "A", dt=4000)
+    # IPv6: tail segment resent after 300 ms
+    c = TcpConn(cap, cli, srv, 47002, 443, v6=True, mss=1440, isn_c=0x1c0ffee0,
+                isn_s=0x8ea5e000)
+    c.handshake(dt=10000, syn_synack=1500, synack_ack=1500)
+    c.seg(True, "PA", payload(rng, 517), dt=100)
+    s = c.snd[False]
+    d1, d2 = payload(rng, 1428), payload(rng, 900)
+    c.seg(False, "A", d1, dt=3000)
+    c.seg(False, "PA", d2, dt=12, lost=True, note="lost after the probe")
+    c.seg(True, "A", dt=3000)
+    c.seg(False, "PA", d2, seq=s + 1428, dt=300000, expect={"rto"}, note="RTO")
+    c.seg(True, "A", dt=3000)
+    c.seg(True, "FA", dt=20000)
+    c.seg(False, "FA", dt=3000)
+    c.seg(True, "A", dt=3000)
+    return {"fast_retransmission": 1, "rto_retransmission": 3, "zero_window": 3}
+
+
+@case("tcp-syn-unanswered-missing-fin",
+      "Timeouts over 345 s of packet time: a SYN to 10.9.0.99:5432 "
+      "retransmitted after 1 s and 3 s, never answered (1 syn_unanswered, 2 "
+      "RTO retransmissions); an established PostgreSQL connection that goes "
+      "silent at 2.0 s without FIN or RST while an SSH session keeps packets "
+      "coming every 10 s: idle timeout (default 300 s) -> reason timeout, 1 "
+      "missing_fin; the SSH session is still open at the end of the file: "
+      "reason shutdown, no missing_fin.",
+      flows=True)
+def c_tcp_timeouts(cap, rng):
+    cli = Host("52:54:00:09:00:0a", "10.9.0.10", ipid=0x0a00)
+    dead = Host("52:54:00:09:00:63", "10.9.0.99", ipid=0x6300)
+    db = Host("52:54:00:09:00:14", "10.9.0.20", ipid=0x1400)
+    bast = Host("52:54:00:09:00:1e", "10.9.0.30", ipid=0x1e00)
+    t0 = cap.t
+
+    def at(sec):
+        return t0 + int(sec * 1000000) - cap.t
+
+    k = TcpConn(cap, cli, bast, 41004, 22, isn_c=0x5ee50000, isn_s=0x6ff60000)
+    k.handshake(dt=1000, syn_synack=220, synack_ack=240)
+    k.seg(False, "PA", b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", dt=2000)
+    k.seg(True, "PA", b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", dt=300)
+    k.seg(False, "A", dt=220)
+    syn = TcpConn(cap, cli, dead, 41000, 5432, isn_c=0x3bad5eed)
+    for i, sec in enumerate((0.5, 1.5, 3.5)):
+        syn.seg(True, "S", seq=0x3bad5eed, dt=at(sec), expect={"rto"} if i else (),
+                note="SYN, no answer")
+    e = TcpConn(cap, cli, db, 41002, 5432, isn_c=0x4c000000, isn_s=0x4d000000)
+    e.handshake(dt=at(2.0) - 10000, syn_synack=300, synack_ack=280)
+    for q in range(2):
+        e.seg(True, "PA", b"Q\0\0\0\x1eSELECT 1 FROM pg_stat_activity\0", dt=5000)
+        e.seg(False, "PA", payload(rng, 180), dt=900)
+        e.seg(True, "A", dt=300)
+    e.seg(True, "PA", b"Q\0\0\0\x0dSELECT 2;\0", dt=20000, note="last packet: then silence")
+    e.seg(False, "PA", payload(rng, 75), dt=700)
+    e.seg(True, "A", dt=280)
+    for n in range(1, 35):  # keystrokes every 10 s until 340 s
+        k.seg(True, "PA", payload(rng, 36), dt=at(10.0 * n))
+        k.seg(False, "PA", payload(rng, 36), dt=800)
+        k.seg(True, "A", dt=40000)
+    return {"syn_unanswered": 1, "missing_fin": 1, "rto_retransmission": 2}
+
+
+@case("icmp-echo",
+      "ICMP and ICMPv6 echo: ping 10.10.0.1 twice (ids 0x1c2f and 0x1c35: two "
+      "flows of the same host pair), ping6 2001:db8:a::1, and a ping with no "
+      "reply. Flow records per host pair and echo id with the echo RTTs "
+      "(icmp.rtt_min_us / rtt_avg_us / rtt_max_us / rtt_samples).",
+      flows=True)
+def c_icmp_echo(cap, rng):
+    a = Host("52:54:00:0a:00:0a", "10.10.0.10", "2001:db8:a::10", ipid=0x0a00)
+    g = Host("52:54:00:0a:00:01", "10.10.0.1", "2001:db8:a::1", ipid=0x0100)
+
+    def ping(ident, rtts, v6=False, dst=None, n=None, start=1000):
+        for i, r in enumerate(rtts if rtts else [None] * n, 1):
+            d = ping_data()
+            if v6:
+                q = ip6(a.ip6, g.ip6, ICMPv6EchoRequest(id=ident, seq=i, data=d))
+                p = ip6(g.ip6, a.ip6, ICMPv6EchoReply(id=ident, seq=i, data=d))
+            else:
+                q = ip4(a.ip, dst or g.ip, ICMP(type=8, id=ident, seq=i) / Raw(d),
+                        ident=a.next_id())
+                p = ip4(g.ip, a.ip, ICMP(type=0, id=ident, seq=i) / Raw(d),
+                        ident=g.next_id(), df=False)
+            cap.add(eth(a.mac, g.mac, q), dt=start if i == 1 else 1000000 - (rtts[i - 2] if rtts else 0))
+            if r is not None:
+                cap.add(eth(g.mac, a.mac, p), dt=r)
+
+    ping(0x1c2f, [412, 530, 388, 470])
+    ping(0x1c35, [350, 361, 349], start=2000000)
+    ping(0x0042, [610, 590, 600], v6=True, start=500000)
+    ping(0x1c3a, None, dst="192.0.2.99", n=2, start=700000)
+    return {}
+
+
+# ---------------------------------------------------------------------------
 # Driver
 
 def build(case_):
@@ -2022,7 +3430,9 @@ def build(case_):
     CORRUPT = Corruptor(seed)
     rng = random.Random(seed)
     cap = Cap()
-    case_.fn(cap, rng)
+    # flow cases return what they were built to produce (counts per
+    # anomaly type); the reference flow model must reproduce it
+    cap.declared = case_.fn(cap, rng) or {}
     return cap
 
 
@@ -2047,6 +3457,27 @@ def check_case(case_, cap):
     return models, problems
 
 
+def check_flow_case(case_, cap, fm):
+    """The flow model against what the case was built to be."""
+    problems = []
+    for i, fr in enumerate(cap.frames, 1):
+        if not fr.expect <= set(TCP_LABELS):
+            problems.append("frame %d: unknown labels %s" % (i, sorted(fr.expect - set(TCP_LABELS))))
+        got = fm.labels[i - 1]
+        if got != fr.expect:
+            problems.append("frame %d: built %s, flow model %s (%s)"
+                            % (i, sorted(fr.expect) or "-", sorted(got) or "-", fr.note))
+    counts = fm.counts()
+    for typ in DETECTORS:
+        want = cap.declared.get(typ, 0)
+        if counts[typ] != want:
+            problems.append("%s: case declares %d, flow model %d" % (typ, want, counts[typ]))
+    for k in cap.declared:
+        if k not in DETECTORS:
+            problems.append("declared %s is not a detector" % k)
+    return problems
+
+
 def input_name(cap):
     return "input.pcapng" if cap.fmt == "pcapng" else "input.pcap"
 
@@ -2061,7 +3492,11 @@ def generate(case_, outdir, tshark=True, verbose=True):
             os.unlink(os.path.join(d, old))
     path = os.path.join(d, input_name(cap))
     cap.write(path)
-    exp = expected_for(case_, cap, models)
+    fm = None
+    if case_.flows:
+        fm = FlowModel(cap, models)
+        problems += check_flow_case(case_, cap, fm)
+    exp = expected_for(case_, cap, models, fm)
     with open(os.path.join(d, "expected.json"), "w") as f:
         f.write(dump_expected(exp))
     info = []
@@ -2069,25 +3504,41 @@ def generate(case_, outdir, tshark=True, verbose=True):
         tp, info = tshark_check(path, cap.frames, models)
         if tp:
             problems += ["tshark: " + x for x in tp]
+        if fm is not None:
+            tp, finfo, known = tshark_flow_check(path, cap, fm)
+            problems += ["tshark: " + x for x in tp]
+            info += finfo + ["known Wireshark difference: " + k for k in known]
+    if fm is not None:
+        c = {k: v for k, v in fm.counts().items() if v}
+        info.append("flows %d, detectors %s" % (len(fm.flows), json.dumps(c, sort_keys=True)))
+        if fm.notes:
+            info.append("%d retransmissions within 3 ms of the previous segment of their "
+                        "direction (not out-of-order: see README)" % len(fm.notes))
     if verbose:
         t = exp["stats"]["checksum"]
         summ = "  ".join("%s %s" % (l, "/".join(str(t[l][v]) for v in VERDICTS))
                          for l in LAYERS if any(t[l].values()))
-        print("%-22s %4d frames  %s  tso=%d malformed=%d" % (
+        print("%-30s %4d frames  %s  tso=%d malformed=%d" % (
             case_.name, len(cap.frames), summ, exp["stats"]["anomalies"]["tso_superframe"],
             exp["stats"]["malformed"]["total"]))
         for x in info:
-            print("%-22s   %s" % ("", x))
+            print("%-30s   %s" % ("", x))
     return cap, models, problems
 
 
 def explain(case_):
     cap = build(case_)
     models, problems = check_case(case_, cap)
+    fm = FlowModel(cap, models) if case_.flows else None
     for i, (fr, m) in enumerate(zip(cap.frames, models), 1):
         vs = " ".join("%s:%s" % (v.layer, v.verdict) for v in m.verdicts)
         flags = (" TSO" if m.tso else "") + (" MALFORMED(%s)" % m.malformed if m.malformed else "")
-        print("%4d %5d/%-5d %-40s%s  %s" % (i, len(fr.data), fr.wirelen, vs, flags, fr.note))
+        if fm is not None:
+            flags += " " + ",".join(sorted(fm.labels[i - 1]))
+        print("%4d %10.6f %5d/%-5d %-28s%s  %s" % (i, (fr.ts - T0_US) / 1e6, len(fr.data),
+                                                  fr.wirelen, vs, flags, fr.note))
+    if fm is not None:
+        problems += check_flow_case(case_, cap, fm)
     for p in problems:
         print("PROBLEM", p)
 

@@ -13,7 +13,17 @@ a JSON object, exactly one of them the stats event.  Then:
     leaves under "anomalies" and "malformed");
   - "anomaly_event_counts": exact number of anomaly events of each type;
   - "anomaly_events": each listed object must match some anomaly event on
-    all its keys ("type" is event["anomaly"]["type"], the rest top-level);
+    all its keys ("type" is event["anomaly"]["type"], the rest top-level;
+    an object value, e.g. "anomaly": {"stall_ms": ...}, is matched leaf by
+    leaf against the event's object);
+  - "flows": each listed record must match a `flow` event: the candidates
+    are the flow events equal on the record's src_ip, src_port, dest_ip,
+    dest_port and proto (those it gives), and one of them must equal every
+    other leaf of the record ("flow": {"pkts_toserver": ...}, "tcp": {...});
+  - "absent_anomalies": types with no anomaly event and a stats count of 0
+    (or none);
+  - anywhere in "anomaly_events" and "flows", a numeric leaf may be given
+    as {"min": a, "max": b}: a <= value <= b (timings);
   - keys ending in "_informative" are printed, never failed on
     ("malformed_reasons_informative" against stats.malformed,
     "anomalies_informative" against stats.anomalies).
@@ -33,6 +43,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP_DIR = os.path.join(os.path.dirname(HERE), "pcap")
 ZERO_WHEN_MISSING = ("anomalies", "malformed")
+FLOW_KEY = ("src_ip", "src_port", "dest_ip", "dest_port", "proto")
 
 
 def find_input(case_dir):
@@ -69,8 +80,18 @@ def read_events(path):
     return events, problems
 
 
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_range(v):
+    """{"min": a, "max": b}: an expected numeric leaf given as a range."""
+    return (isinstance(v, dict) and set(v) == {"min", "max"}
+            and is_number(v["min"]) and is_number(v["max"]))
+
+
 def leaves(obj, path=()):
-    if isinstance(obj, dict):
+    if isinstance(obj, dict) and not is_range(obj):
         for k, v in obj.items():
             yield from leaves(v, path + (k,))
     else:
@@ -90,6 +111,23 @@ def same(a, b):
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     return a == b
+
+
+def leaf_matches(want, got):
+    if is_range(want):
+        return is_number(got) and want["min"] <= got <= want["max"]
+    return same(want, got)
+
+
+def object_diffs(want, got, prefix=""):
+    """Every leaf of want that got does not match: ["path: expected, got"]."""
+    out = []
+    for path, w in leaves(want):
+        found, g = lookup(got, path)
+        if not found or not leaf_matches(w, g):
+            out.append("%s%s: expected %s, got %s" % (prefix, ".".join(path), json.dumps(w),
+                                                      json.dumps(g) if found else "<missing>"))
+    return out
 
 
 def compare_stats(expected, stats):
@@ -120,19 +158,49 @@ def event_matches(want, ev):
         if k == "type":
             if anomaly_type(ev) != v:
                 return False
-        elif k not in ev or not same(ev[k], v):
+        elif k not in ev:
+            return False
+        elif isinstance(v, dict) and not is_range(v):
+            if not isinstance(ev[k], dict) or object_diffs(v, ev[k]):
+                return False
+        elif not leaf_matches(v, ev[k]):
             return False
     return True
 
 
 def near_misses(want, anomalies):
-    """Events of the same type and pcap_cnt: shown when no event matched."""
+    """Events of the same type (and pcap_cnt, when given): shown when no
+    event matched."""
     out = []
     for ev in anomalies:
-        if anomaly_type(ev) == want.get("type") and ev.get("pcap_cnt") == want.get("pcap_cnt"):
-            diff = {k: ev.get(k, "<missing>") for k in want if k != "type"
-                    and not same(ev.get(k), want[k])}
-            out.append(json.dumps(diff, sort_keys=True))
+        if anomaly_type(ev) != want.get("type"):
+            continue
+        if "pcap_cnt" in want and ev.get("pcap_cnt") != want["pcap_cnt"]:
+            continue
+        rest = {k: v for k, v in want.items() if k != "type"}
+        out.append("; ".join(object_diffs(rest, ev)))
+    return out
+
+
+def compare_flows(expected, flow_events):
+    out = []
+    for i, want in enumerate(expected):
+        key = {k: want[k] for k in FLOW_KEY if k in want}
+        name = "flows[%d] %s" % (i, json.dumps(key))
+        cands = [e for e in flow_events if all(same(e.get(k), v) for k, v in key.items())]
+        if not cands:
+            out.append("%s: no flow event with this key (%d flow events)"
+                       % (name, len(flow_events)))
+            continue
+        best = None
+        for ev in cands:
+            d = object_diffs(want, ev)
+            if not d:
+                break
+            if best is None or len(d) < len(best):
+                best = d
+        else:
+            out.append("%s: %s" % (name, "; ".join(best)))
     return out
 
 
@@ -188,8 +256,18 @@ def run_case(wirecheck, name, case_dir, outdir, timeout):
             msg = "anomaly_events[%d] not found: %s" % (i, json.dumps(want))
             nm = near_misses(want, anomalies)
             if nm:
-                msg += " (same type and pcap_cnt, differing: %s)" % "; ".join(nm[:3])
+                msg += " (same type%s, differing: %s)" % (
+                    " and pcap_cnt" if "pcap_cnt" in want else "", " | ".join(nm[:3]))
             problems.append(msg)
+    for typ in exp.get("absent_anomalies") or []:
+        n_ev = sum(1 for e in anomalies if anomaly_type(e) == typ)
+        n_st = (stats.get("anomalies") or {}).get(typ, 0)
+        if n_ev or n_st:
+            problems.append("absent_anomalies: %s has %d events, stats count %s (want none)"
+                            % (typ, n_ev, json.dumps(n_st)))
+    if "flows" in exp:
+        problems += compare_flows(exp["flows"],
+                                  [e for e in events if e.get("event_type") == "flow"])
     return problems, informative(exp, stats)
 
 
