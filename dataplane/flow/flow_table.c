@@ -113,7 +113,8 @@ void wc_flow_table_prefetch_entry(const struct wc_flow_table *t, uint32_t hash)
 struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
 				     const struct wc_flow_key *k, uint32_t hash)
 {
-	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+	/* bounded: an index sized exactly to the capacity can be full */
+	for (uint32_t n = 0, i = hash & t->mask; n <= t->mask; n++, i = (i + 1) & t->mask) {
 		uint64_t s = t->index[i];
 		if (!s)
 			return NULL;
@@ -123,6 +124,7 @@ struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
 		if (memcmp(&f->key, k, sizeof(*k)) == 0)
 			return f;
 	}
+	return NULL;
 }
 
 /* Remove f from the index (backward-shift deletion keeps probe chains
@@ -133,6 +135,9 @@ static void remove_entry(struct wc_flow_table *t, struct wc_flow *f)
 	uint32_t i = f->hash & t->mask;
 	while ((uint32_t)t->index[i] != me)
 		i = (i + 1) & t->mask;
+	/* the hole is cleared first: in a full index it is the only empty
+	 * slot, and the scan must stop there */
+	t->index[i] = 0;
 	for (uint32_t j = (i + 1) & t->mask;; j = (j + 1) & t->mask) {
 		uint64_t s = t->index[j];
 		if (!s)
@@ -141,10 +146,10 @@ static void remove_entry(struct wc_flow_table *t, struct wc_flow *f)
 		/* move j back into the hole at i unless its home lies in (i, j] */
 		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
 			t->index[i] = s;
+			t->index[j] = 0;
 			i = j;
 		}
 	}
-	t->index[i] = 0;
 	list_unlink(t, f);
 	/* the entry is free: readers see state NONE with an even seq */
 	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
@@ -162,6 +167,17 @@ static void end_flow(struct wc_flow_table *t, struct wc_flow *f, enum wc_flow_en
 	if (t->on_end)
 		t->on_end(t->arg, f, why);
 	remove_entry(t, f);
+}
+
+int wc_flow_table_idle_expired(const struct wc_flow_table *t, const struct wc_flow *f,
+			       uint64_t now_ns)
+{
+	return f->last_ns + t->timeout_ns[f->list] <= now_ns;
+}
+
+void wc_flow_table_end(struct wc_flow_table *t, struct wc_flow *f, enum wc_flow_end why)
+{
+	end_flow(t, f, f->end ? (enum wc_flow_end)f->end : why);
 }
 
 static struct wc_flow *oldest(struct wc_flow_table *t)

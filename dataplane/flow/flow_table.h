@@ -68,6 +68,11 @@ void wc_flow_table_touch(struct wc_flow_table *t, struct wc_flow *f,
 /* End flows idle past their class timeout at packet time now_ns. Returns
  * how many ended (at most max). */
 unsigned wc_flow_table_expire(struct wc_flow_table *t, uint64_t now_ns, unsigned max);
+/* Has f been idle past its class timeout at packet time now_ns? */
+int wc_flow_table_idle_expired(const struct wc_flow_table *t, const struct wc_flow *f,
+			       uint64_t now_ns);
+/* End one flow now (its own end reason if it has one, else why). */
+void wc_flow_table_end(struct wc_flow_table *t, struct wc_flow *f, enum wc_flow_end why);
 /* End every flow (shutdown). */
 void wc_flow_table_flush(struct wc_flow_table *t, enum wc_flow_end why);
 uint32_t wc_flow_table_count(const struct wc_flow_table *t);

@@ -296,8 +296,13 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 			}
 			struct wc_flow *orig = wc_flow_table_lookup(w->track.table, &k,
 								    wc_flow_key_hash(&k));
-			if (orig)
+			if (orig && orig != f) {
+				uint32_t s = atomic_load_explicit(&orig->seq, memory_order_relaxed);
+				atomic_store_explicit(&orig->seq, s + 1, memory_order_relaxed);
+				atomic_thread_fence(memory_order_release);
 				orig->flags |= WC_FLOW_VIP_ASYMMETRY;
+				atomic_store_explicit(&orig->seq, s + 2, memory_order_release);
+			}
 		}
 	}
 }
@@ -560,10 +565,15 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		dir->flags |= WC_DIR_TS;
 		if ((rev->flags & WC_DIR_TS) && (dir->flags & WC_DIR_TS))
 			f->flags |= WC_FLOW_TS_BOTH;
-		if ((f->flags & WC_FLOW_TS_BOTH) && rev->ts_ns && th->ts_ecr == rev->ts_val &&
-		    (fl & TH_ACK)) {
-			add_rtt(f, now - rev->ts_ns);
-			rev->ts_ns = 0;
+		if ((f->flags & WC_FLOW_TS_BOTH) && rev->ts_ns && (fl & TH_ACK)) {
+			if (th->ts_ecr == rev->ts_val) {
+				add_rtt(f, now - rev->ts_ns);
+				rev->ts_ns = 0;
+			} else if ((int32_t)(th->ts_ecr - rev->ts_val) > 0) {
+				/* a newer TSval is echoed: the timed one was lost
+				 * (or its ACK was): time the next one instead */
+				rev->ts_ns = 0;
+			}
 		}
 		if (th->payload_len && !dir->ts_ns && th->ts_val != dir->ts_val) {
 			dir->ts_val = th->ts_val;
@@ -659,6 +669,20 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 	uint32_t h = hint->hash;
 	int bad = packet_is_bad(p);
 	struct wc_flow *f = wc_flow_table_lookup(t->table, &k, h);
+	if (f && wc_flow_table_idle_expired(t->table, f, p->ts_ns)) {
+		/* idle past its timeout before this packet: it ended then, the
+		 * same whether or not a burst boundary fell in between */
+		wc_flow_table_end(t->table, f, WC_END_TIMEOUT);
+		f = NULL;
+	}
+	if (f && k.proto == 6 && !bad && (p->l4.tcp.flags & 0x12) == 0x02 &&
+	    (f->state == WC_TCP_CLOSED || f->state == WC_TCP_CLOSING) &&
+	    (f->dir[from].flags & WC_DIR_SYN) && p->l4.tcp.seq != f->dir[from].isn) {
+		/* a SYN with a new ISN on a closed connection: the ports were
+		 * reused; the old flow ends here and a new one starts */
+		wc_flow_table_end(t->table, f, WC_END_FIN);
+		f = NULL;
+	}
 	if (!f) {
 		if (bad)
 			return; /* a packet the receiver drops opens no connection */
