@@ -204,6 +204,35 @@ def compare_flows(expected, flow_events):
     return out
 
 
+TSHARK_TCP = {
+    "retransmissions": "tcp.analysis.retransmission || tcp.analysis.fast_retransmission"
+                       " || tcp.analysis.spurious_retransmission",
+    "fast_retransmissions": "tcp.analysis.fast_retransmission",
+    "dup_acks": "tcp.analysis.duplicate_ack",
+    "zero_windows": "tcp.analysis.zero_window",
+    "zero_window_probes": "tcp.analysis.zero_window_probe",
+    "out_of_order": "tcp.analysis.out_of_order",
+    "keepalives": "tcp.analysis.keep_alive",
+}
+
+
+def compare_tshark(path, counters, flow_events):
+    """The sums of the flow records' tcp counters must equal tshark's
+    tcp.analysis.* frame counts on the same capture, measured now."""
+    problems = []
+    for k in counters:
+        try:
+            out = subprocess.run(["tshark", "-n", "-r", path, "-Y", TSHARK_TCP[k]],
+                                 capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError) as e:
+            return ["tshark comparison impossible (%s): scripts/setup.sh installs tshark" % e]
+        theirs = sum(1 for l in out.splitlines() if l.strip())
+        ours = sum((f.get("tcp") or {}).get(k, 0) for f in flow_events)
+        if ours != theirs:
+            problems.append("tshark_tcp.%s: wirecheck %d, tshark %d" % (k, ours, theirs))
+    return problems
+
+
 def informative(exp, stats):
     lines = []
     for key, section in (("malformed_reasons_informative", "malformed"),
@@ -268,6 +297,9 @@ def run_case(wirecheck, name, case_dir, outdir, timeout):
     if "flows" in exp:
         problems += compare_flows(exp["flows"],
                                   [e for e in events if e.get("event_type") == "flow"])
+    if exp.get("tshark_tcp"):
+        problems += compare_tshark(inp, exp["tshark_tcp"],
+                                   [e for e in events if e.get("event_type") == "flow"])
     return problems, informative(exp, stats)
 
 
