@@ -57,6 +57,7 @@ struct run {
 	unsigned n_workers;
 	struct wc_worker *workers;
 	int live;
+	uint32_t port_mtu[WC_MAX_PORTS]; /* capture.port_mtu by view port, 0 = --mtu */
 };
 
 /* Offline runs wait for the control plane instead of dropping events; give
@@ -144,9 +145,18 @@ static void *worker_main(void *arg)
 	unsigned idle = 0;
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu > 1) { /* dedicated cores: keep core 0 for the main thread */
-		cpu_set_t set;
-		CPU_ZERO(&set);
+	uint64_t cores = r->cfg->cores;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	if (cores) {
+		/* capture.cores: worker q on the q-th listed CPU, wrapping when
+		 * there are more queues than CPUs (main() checked they exist) */
+		unsigned k = t->q % (unsigned)__builtin_popcountll(cores);
+		while (k--)
+			cores &= cores - 1;
+		CPU_SET((unsigned)__builtin_ctzll(cores), &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	} else if (ncpu > 1) { /* dedicated cores: keep core 0 for the main thread */
 		CPU_SET((t->q + 1) % (unsigned)ncpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
@@ -212,7 +222,11 @@ static int setup(struct run *r, const char *argv0)
 		return -1;
 	struct wc_worker_cfg wcfg = {
 		.mtu = cfg->mtu,
+		.port_mtu = r->port_mtu,
 		.tcp_timeout_ns = (uint64_t)cfg->tcp_timeout_s * 1000000000ull,
+		.syn_timeout_ns = (uint64_t)cfg->syn_timeout_s * 1000000000ull,
+		.closed_timeout_ns = (uint64_t)cfg->closed_timeout_s * 1000000000ull,
+		.other_timeout_ns = (uint64_t)cfg->udp_timeout_s * 1000000000ull,
 		.ack_stall_ns = (uint64_t)cfg->ack_stall_ms * 1000000ull,
 	};
 	for (unsigned i = 0; i < r->n_workers; i++) {
@@ -369,15 +383,69 @@ static int run_live(struct run *r, const char *argv0)
 	return rc;
 }
 
+/* capture.port_mtu by view port: a number is the port itself, a name is
+ * its position in the -i list (the AF_XDP backend numbers ports so). */
+static int resolve_port_mtu(const struct wc_config *cfg, uint32_t *port_mtu)
+{
+	_Static_assert(WC_CFG_MAX_PORTS == WC_MAX_PORTS, "one port limit");
+	for (unsigned i = 0; i < cfg->n_port_mtu; i++) {
+		const struct wc_port_mtu *e = &cfg->port_mtu[i];
+		int idx = wc_port_mtu_index(e, cfg->ifaces);
+		if (idx < 0 || idx >= WC_MAX_PORTS) {
+			fprintf(stderr, "wirecheck: option --port-mtu / capture.port_mtu: '%s' "
+					"is not one of the -i interfaces (%s); use port numbers "
+					"with -r and --dpdk\n",
+				e->port, cfg->ifaces ? cfg->ifaces : "none");
+			return -1;
+		}
+		port_mtu[idx] = e->mtu;
+	}
+	return 0;
+}
+
+/* capture.cores must name CPUs this process may run on. */
+static int check_cores(uint64_t cores)
+{
+	cpu_set_t allowed;
+	if (!cores || sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		return 0;
+	for (unsigned c = 0; c <= WC_CFG_MAX_CPU; c++)
+		if (((cores >> c) & 1) && !CPU_ISSET(c, &allowed)) {
+			char list[256];
+			size_t n = 0;
+			for (unsigned a = 0; a < CPU_SETSIZE && n < sizeof(list) - 24; a++) {
+				if (!CPU_ISSET(a, &allowed))
+					continue;
+				unsigned b = a;
+				while (b + 1 < CPU_SETSIZE && CPU_ISSET(b + 1, &allowed))
+					b++;
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+						      b > a ? "%s%u-%u" : "%s%u", n ? "," : "", a, b);
+				a = b;
+			}
+			list[n] = 0;
+			fprintf(stderr, "wirecheck: option --cores / capture.cores: CPU %u is "
+					"not available to this process (it may use %s)\n",
+				c, n ? list : "none");
+			return -1;
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct wc_config cfg;
-	char err[256];
+	/* static: the strings a config file left in it stay reachable until
+	 * exit (LeakSanitizer), nothing to free on each return path */
+	static struct wc_config cfg;
+	char err[512];
 
-	wc_config_defaults(&cfg);
-	int first = wc_config_parse_args(&cfg, argc, argv, err, sizeof(err));
-	if (first < 0) {
+	int first = wc_config_from_args(&cfg, argc, argv, err, sizeof(err));
+	if (first == -1) {
 		fprintf(stderr, "wirecheck: %s (see --help)\n", err);
+		return 2;
+	}
+	if (first < 0) { /* the configuration file: file:line: key: reason */
+		fprintf(stderr, "wirecheck: %s\n", err);
 		return 2;
 	}
 	if (cfg.help) {
@@ -398,39 +466,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wirecheck: unexpected argument '%s'\n", argv[first]);
 		return 2;
 	}
-	if (cfg.config_file) {
-		fprintf(stderr, "wirecheck: option -c/--config: configuration files are "
-				"not supported yet\n");
+	/* the table validated every value (the instance name too); what is
+	 * left depends on the mode */
+	static const enum wc_xdp_mode xdp_modes[] = {WC_XDP_AUTO, WC_XDP_NATIVE, WC_XDP_SKB};
+	enum wc_xdp_mode xm = xdp_modes[cfg.xdp_mode];
+	struct run r = {.cfg = &cfg};
+	if (resolve_port_mtu(&cfg, r.port_mtu) != 0)
 		return 2;
-	}
-	enum wc_xdp_mode xm;
-	if (!strcmp(cfg.xdp_mode, "auto"))
-		xm = WC_XDP_AUTO;
-	else if (!strcmp(cfg.xdp_mode, "native"))
-		xm = WC_XDP_NATIVE;
-	else if (!strcmp(cfg.xdp_mode, "skb"))
-		xm = WC_XDP_SKB;
-	else {
-		fprintf(stderr, "wirecheck: option --xdp-mode: '%s' is not one of "
-				"native, skb, auto\n", cfg.xdp_mode);
+	if (!cfg.read_file && check_cores(cfg.cores) != 0)
 		return 2;
-	}
-	if (cfg.instance) {
-		char path[256];
-		if (wc_shm_path(cfg.instance, path, sizeof(path)) != 0) {
-			fprintf(stderr, "wirecheck: option -n: '%s' is not a valid "
-					"instance name ([A-Za-z0-9_.-], < 64)\n",
-				cfg.instance);
-			return 2;
-		}
-	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	wc_csum_init();
 
-	struct run r = {.cfg = &cfg};
 	char xdp_obj[PATH_MAX + 32];
 	struct wc_capture_args ca = {.n_queues = cfg.queues, .xdp_mode = xm,
 				     .zero_copy = -1, .busy_poll = cfg.busy_poll};
@@ -455,14 +505,17 @@ int main(int argc, char **argv)
 		} else {
 			r.ops = &wc_capture_dpdk;
 			ca.source = "dpdk";
-			/* EAL gets its own argv[0] followed by what came after -- */
-			ca.eal_argc = argc - first + 1;
+			/* EAL gets its own argv[0] followed by what came after --,
+			 * or else the file's dpdk.eal_args */
+			int from_cli = first < argc;
+			ca.eal_argc = 1 + (from_cli ? argc - first : (int)cfg.n_eal_args);
 			ca.eal_argv = calloc((size_t)ca.eal_argc + 1, sizeof(char *));
 			if (!ca.eal_argv)
 				return 1;
 			ca.eal_argv[0] = argv[0];
-			for (int i = first; i < argc; i++)
-				ca.eal_argv[i - first + 1] = argv[i];
+			for (int i = 1; i < ca.eal_argc; i++)
+				ca.eal_argv[i] = from_cli ? argv[first + i - 1]
+							  : (char *)cfg.eal_args[i - 1];
 		}
 	}
 	int rc = r.ops->open(&r.cap, &ca, err, sizeof(err));

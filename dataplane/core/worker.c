@@ -27,6 +27,8 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 	w->rate_limit = hdr->rate_limit;
 	w->ring_policy = hdr->ring_policy;
 	w->dcfg.mtu = cfg->mtu;
+	if (cfg->port_mtu)
+		memcpy(w->dcfg.port_mtu, cfg->port_mtu, sizeof(w->dcfg.port_mtu));
 	w->rl = calloc(WC_RATELIMIT_SLOTS, sizeof(*w->rl));
 	if (!w->rl)
 		return -ENOMEM;
@@ -34,6 +36,9 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 		struct wc_track_cfg tc = {
 			.capacity = hdr->flow_capacity,
 			.tcp_timeout_ns = cfg->tcp_timeout_ns,
+			.syn_timeout_ns = cfg->syn_timeout_ns,
+			.closed_timeout_ns = cfg->closed_timeout_ns,
+			.other_timeout_ns = cfg->other_timeout_ns,
 			.ack_stall_ns = cfg->ack_stall_ns ? cfg->ack_stall_ns : 30000000ull,
 		};
 		int r = wc_track_init(w, wc_shm_flows(hdr, id), wc_shm_flow_index(hdr, id),
@@ -341,7 +346,7 @@ static void account_checksums(struct wc_worker *w, const struct wc_pkt *p)
 static void account_superframe(struct wc_worker *w, const struct wc_pkt *p)
 {
 	struct wc_anomaly_detail d = {0};
-	d.mtu = w->dcfg.mtu;
+	d.mtu = wc_decode_mtu(&w->dcfg, p->port);
 	d.ip_len = p->l3_start != WC_NO_L3 ? p->wirelen - p->l3_start : 0;
 	if (p->superframe_ip >= 0) {
 		const struct wc_ip_layer *ip = &p->ip[p->superframe_ip];

@@ -28,7 +28,11 @@ typedef int (*wc_ring_wait_fn)(void *arg);
 
 struct wc_worker_cfg {
 	uint32_t mtu;
-	uint64_t tcp_timeout_ns; /* 0 = default */
+	const uint32_t *port_mtu; /* WC_MAX_PORTS MTUs by view port (0 = mtu), or NULL */
+	uint64_t tcp_timeout_ns; /* 0 = default (each timeout) */
+	uint64_t syn_timeout_ns;
+	uint64_t closed_timeout_ns;
+	uint64_t other_timeout_ns;
 	uint64_t ack_stall_ns;   /* 0 = default 30 ms */
 };
 

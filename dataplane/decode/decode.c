@@ -41,7 +41,7 @@ void wc_decode(struct wc_pkt *p, const struct wc_pkt_view *v, uint32_t linktype,
 	 * super-frame even when its IP length field says otherwise (trailing
 	 * bytes, a lying header): it should not exist on this port. */
 	if (p->l3_start != WC_NO_L3 && p->wirelen > p->l3_start &&
-	    p->wirelen - p->l3_start > cfg->mtu) {
+	    p->wirelen - p->l3_start > wc_decode_mtu(cfg, p->port)) {
 		p->superframe = 1;
 		p->superframe_ip = p->n_ip ? 0 : -1;
 	}

@@ -101,7 +101,7 @@ int wc_decode_ipv4(struct wc_pkt *p, struct wc_cursor *c,
 	}
 	ip->dgram_len = tot;
 	ip->l4_len = tot - ihl;
-	if (tot > cfg->mtu || (ip->flags & WC_IPF_LEN_FROM_FRAME))
+	if (tot > wc_decode_mtu(cfg, p->port) || (ip->flags & WC_IPF_LEN_FROM_FRAME))
 		ip->flags |= WC_IPF_SUPERFRAME;
 	if (tot > cap)
 		ip->flags |= WC_IPF_TRUNCATED;

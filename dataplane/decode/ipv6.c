@@ -171,7 +171,8 @@ int wc_decode_ipv6(struct wc_pkt *p, struct wc_cursor *c,
 	ip->dgram_len = dgram;
 	ip->l4_off = c->off + off;
 	ip->l4_len = dgram - off;
-	if (dgram > cfg->mtu || (ip->flags & (WC_IPF_JUMBO | WC_IPF_LEN_FROM_FRAME)))
+	if (dgram > wc_decode_mtu(cfg, p->port) ||
+	    (ip->flags & (WC_IPF_JUMBO | WC_IPF_LEN_FROM_FRAME)))
 		ip->flags |= WC_IPF_SUPERFRAME;
 	if (dgram > cap)
 		ip->flags |= WC_IPF_TRUNCATED;

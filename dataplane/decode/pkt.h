@@ -105,9 +105,21 @@ struct wc_csum_check {
 	uint16_t expected;
 };
 
+#define WC_MAX_PORTS 32 /* view ports that can have their own MTU */
+
 struct wc_decode_cfg {
 	uint32_t mtu; /* IP datagram size above which a frame is a superframe */
+	/* per view port (capture.port_mtu), 0 = mtu: a hypervisor bridge
+	 * mixes 1500-byte vNICs with a 9000-byte uplink */
+	uint32_t port_mtu[WC_MAX_PORTS];
 };
+
+/* The MTU of the port a packet came in on: one bounded load. */
+static inline uint32_t wc_decode_mtu(const struct wc_decode_cfg *cfg, uint16_t port)
+{
+	uint32_t m = port < WC_MAX_PORTS ? cfg->port_mtu[port] : 0;
+	return m ? m : cfg->mtu;
+}
 
 struct wc_pkt {
 	const uint8_t *data;

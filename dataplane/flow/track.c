@@ -43,6 +43,12 @@ int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint64_t *index,
 	memcpy(tc.timeout_ns, timeout_defaults_ns, sizeof(tc.timeout_ns));
 	if (cfg->tcp_timeout_ns)
 		tc.timeout_ns[WC_LIST_TCP_ACTIVE] = cfg->tcp_timeout_ns;
+	if (cfg->syn_timeout_ns)
+		tc.timeout_ns[WC_LIST_TCP_OPENING] = cfg->syn_timeout_ns;
+	if (cfg->closed_timeout_ns)
+		tc.timeout_ns[WC_LIST_TCP_CLOSED] = cfg->closed_timeout_ns;
+	if (cfg->other_timeout_ns)
+		tc.timeout_ns[WC_LIST_OTHER] = cfg->other_timeout_ns;
 	t->pending = calloc(WC_PENDING_SYN_SLOTS, sizeof(*t->pending));
 	if (!t->pending)
 		return -ENOMEM;

@@ -18,7 +18,10 @@ struct wc_worker;
 
 struct wc_track_cfg {
 	uint32_t capacity;        /* flows per worker */
-	uint64_t tcp_timeout_ns;  /* established idle timeout */
+	uint64_t tcp_timeout_ns;  /* established idle timeout (0 = default) */
+	uint64_t syn_timeout_ns;  /* opening (SYN seen, not established) */
+	uint64_t closed_timeout_ns; /* after FIN/RST */
+	uint64_t other_timeout_ns;  /* UDP, ICMP, other protocols */
 	uint64_t ack_stall_ns;    /* ack_stall threshold (30 ms) */
 };
 

@@ -192,6 +192,12 @@ static int run(const char *file, double seconds, uint32_t flows)
 	       (unsigned long long)ctr->csum[WC_LAYER_UDP][WC_VERDICT_BAD],
 	       (unsigned long long)ctr->events_written,
 	       (unsigned long long)ctr->drops_event_ring);
+	printf("pipeline: flow table: %llu flows created (%llu live now, capacity %u), "
+	       "%.0f bytes per flow (entry %zu B + index)\n",
+	       (unsigned long long)ctr->flows_created, (unsigned long long)ctr->flows_active,
+	       flows, ((double)flows * sizeof(struct wc_flow) +
+		       (double)shm.hdr->flow_index_size * sizeof(uint64_t)) / flows,
+	       sizeof(struct wc_flow));
 	printf("RESULT pps=%.0f\n", (double)pkts / el);
 	wc_worker_fini(&w);
 	wc_shm_detach(&shm);

@@ -7,20 +7,23 @@
 #    vs tshark on the same file with checksum validation and TCP analysis on;
 #  - the flow table (lookup+update, bytes per flow) at BENCH_FLOWS flows
 #    (default 1M) vs DPDK rte_hash_lookup_bulk on the same keys (bench_flow,
-#    built only when libdpdk is found).
+#    built only when libdpdk is found);
+#  - wirecheck --dpdk (full and --null-analysis) vs dpdk-testpmd rxonly on
+#    the same net_pcap infinite_rx vdev (bench_dpdk.sh, root).
 set -eu
 BUILD=${1:-build}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 FILE=$T/imix.pcap
-PKTS=${BENCH_PACKETS:-200000}
+PKTS=${BENCH_PACKETS:-1000000}
+FLOWS=${BENCH_PIPELINE_FLOWS:-200000} # >= 100k concurrent flows (issue 3)
 
 echo "== checksum engine"
 "$BUILD/tests/bench/bench_csum"
 
 echo; echo "== offline pipeline, 1 worker, preloaded"
-"$BUILD/tests/bench/bench_pipeline" gen "$FILE" "$PKTS" 50000
-"$BUILD/tests/bench/bench_pipeline" run "$FILE" 3 | tee "$T/pipe"
+"$BUILD/tests/bench/bench_pipeline" gen "$FILE" "$PKTS" "$FLOWS"
+"$BUILD/tests/bench/bench_pipeline" run "$FILE" 3 262144 | tee "$T/pipe"
 wc_pps=$(awk -F= '/^RESULT pps=/{print $2}' "$T/pipe")
 
 echo; echo "== reference: tshark on the same file (checksums + TCP analysis on)"
@@ -39,3 +42,6 @@ if [ -x "$BUILD/tests/bench/bench_flow" ]; then
 else
 	echo "bench_flow not built (libdpdk not found): skipped"
 fi
+
+echo; echo "== DPDK: net_pcap infinite_rx vs dpdk-testpmd rxonly (full and null analysis)"
+bash "$(dirname "$0")/bench_dpdk.sh" "$BUILD"

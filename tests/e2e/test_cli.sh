@@ -34,6 +34,53 @@ expect_exit "missing file is runtime failure" 1 "no-such.pcap" -- "$WC" -r "$T/n
 expect_exit "ctl unknown command" 2 "unknown command" -- "$CTL" frob
 expect_exit "ctl stats without instance" 1 "instance" -- "$CTL" stats -n "absent$$"
 
+# Configuration files (-c): a bad one is exit 2 with file:line and the key,
+# before anything starts (no output directory, no control plane).
+printf 'capture:\n  mtu: 1500\n\nflows:\n  max: 10\n' >"$T/bad.yaml"
+expect_exit "config out of range: file:line: key" 2 "bad.yaml:5: flows.max: '10' is not an integer in" \
+	-- "$WC" -r "$CASE" -c "$T/bad.yaml" -o "$T/oc0"
+check "bad config starts nothing" [ ! -e "$T/oc0" ]
+printf 'output:\n  dir: x\ncaptur:\n  mtu: 9000\n' >"$T/typo.yaml"
+expect_exit "config unknown key: file:line: key" 2 "typo.yaml:3: unknown key 'captur'" \
+	-- "$WC" -r "$CASE" -c "$T/typo.yaml" -o "$T/oc0"
+printf 'capture:\n  mtu: [1500, 9000]\n' >"$T/type.yaml"
+expect_exit "config wrong type: file:line: key" 2 "type.yaml:2: capture.mtu: expected a single value" \
+	-- "$WC" -r "$CASE" -c "$T/type.yaml" -o "$T/oc0"
+printf 'capture:\n  mtu: 1500\n  xdp_mode: [\n' >"$T/syntax.yaml"
+expect_exit "config syntax error: file:line" 2 "syntax.yaml:[0-9]*: YAML syntax error" \
+	-- "$WC" -r "$CASE" -c "$T/syntax.yaml" -o "$T/oc0"
+expect_exit "config file missing" 2 "no-such.yaml" -- "$WC" -r "$CASE" -c "$T/no-such.yaml" -o "$T/oc0"
+check "bad configs started nothing" [ ! -e "$T/oc0" ]
+
+# The file's MTU is honoured and --mtu on the command line overrides it:
+# tso-superframes has 4434- and 9014-byte frames (super-frames at MTU 1500,
+# normal at 9000) and two IPv4 length-0 "presumed TSO" frames (super-frames
+# at any MTU).
+TSO="$HERE/tests/pcap/tso-superframes/input.pcap"
+superframes() {
+	/usr/bin/python3 -c 'import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+print(ev[-1]["anomalies"].get("tso_superframe", 0))' "$1/events.json" 2>/dev/null || echo none
+}
+printf '# jumbo link\ncapture:\n  mtu: 9000\noutput:\n  quiet: true\n' >"$T/jumbo.yaml"
+"$WC" -q -r "$TSO" -o "$T/m0"; s0=$(superframes "$T/m0")
+"$WC" -r "$TSO" -o "$T/m1" -c "$T/jumbo.yaml" >"$T/m1.out"; rc1=$?; s1=$(superframes "$T/m1")
+"$WC" -q -r "$TSO" -o "$T/m2" -c "$T/jumbo.yaml" --mtu 1500; s2=$(superframes "$T/m2")
+"$WC" -q -r "$TSO" -o "$T/m3" -c "$HERE/config/offline-audit.yaml"; s3=$(superframes "$T/m3")
+check "default mtu 1500: 11 super-frames ($s0)" [ "$s0" = 11 ]
+check "config mtu 9000: 2 super-frames ($s1)" [ "$rc1-$s1" = 0-2 ]
+check "config's output.quiet honoured" [ ! -s "$T/m1.out" ]
+check "--mtu 1500 overrides the file: 11 again ($s2)" [ "$s2" = 11 ]
+check "config/offline-audit.yaml runs (mtu 9000: $s3)" [ "$s3" = 2 ]
+# capture.port_mtu: a file's port 0 at 9000 wins over --mtu for that port
+printf 'capture:\n  port_mtu:\n    0: 9000\n' >"$T/port.yaml"
+"$WC" -q -r "$TSO" -o "$T/m4" -c "$T/port.yaml" --mtu 1500; s4=$(superframes "$T/m4")
+check "capture.port_mtu for port 0 honoured ($s4)" [ "$s4" = 2 ]
+printf 'capture:\n  port_mtu:\n    vnet0: 9000\n' >"$T/portname.yaml"
+expect_exit "port name without -i is a config error" 2 "capture.port_mtu: 'vnet0'" \
+	-- "$WC" -r "$TSO" -c "$T/portname.yaml" -o "$T/oc1"
+check "port name error started nothing" [ ! -e "$T/oc1" ]
+
 # A pcap with an unsupported link type (147, LINKTYPE_USER0): a clear
 # error, not a silent zero.
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x93\x00\x00\x00' >"$T/user0.pcap"
