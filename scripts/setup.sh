@@ -12,7 +12,7 @@ set -eu
 #        + bpftool for the XDP program, libyaml, libmicrohttpd
 PKGS="gcc make pkg-config meson ninja-build libpcap-dev libcmocka-dev
       clang llvm libclang-rt-14-dev python3 python3-scapy tshark tcpdump
-      iproute2 ethtool bc
+      iproute2 ethtool bc curl
       libdpdk-dev dpdk libxdp-dev libbpf-dev bpftool xdp-tools
       libyaml-dev libmicrohttpd-dev"
 
