@@ -14,6 +14,7 @@
 #define OFF(f) offsetof(struct wc_config, f)
 
 const char *const wc_xdp_mode_names[] = {"auto", "native", "skb", NULL};
+const char *const wc_xdp_attach_names[] = {"auto", "direct", "mirror", NULL};
 
 static int check_instance(const char *value, char *why, size_t len)
 {
@@ -47,6 +48,15 @@ const struct wc_opt wc_options[] = {
 	 .offset = OFF(xdp_mode), .def = "auto", .choices = wc_xdp_mode_names,
 	 .metavar = "native|skb|auto",
 	 .help = "XDP attach mode for -i: driver mode first, SKB mode as fallback"},
+	{.name = "xdp-attach", .key = "capture.xdp_attach", .type = WC_OPT_ENUM,
+	 .offset = OFF(xdp_attach), .def = "auto", .choices = wc_xdp_attach_names,
+	 .metavar = "auto|direct|mirror",
+	 .help = "-i: direct = XDP on the interface (mirror/SPAN ports, takes the frames); "
+		 "mirror = passive copies via tc into a private veth (host interfaces); "
+		 "auto = mirror when the interface carries host traffic"},
+	{.name = "mgmt", .key = "capture.mgmt", .type = WC_OPT_STR, .offset = OFF(mgmt),
+	 .metavar = "ADDR[:PORT]",
+	 .help = "-i direct mode: management traffic to pass to the host stack"},
 	{.name = "xdp-obj", .key = "capture.xdp_obj", .type = WC_OPT_STR,
 	 .offset = OFF(xdp_obj), .metavar = "FILE",
 	 .help = "the XDP program object (default: wirecheck.bpf.o next to the binary)"},

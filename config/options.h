@@ -45,6 +45,8 @@ struct wc_config {
 	uint32_t udp_timeout_s;
 	uint32_t ack_stall_ms;
 	uint32_t xdp_mode;       /* index into wc_xdp_mode_names */
+	uint32_t xdp_attach;     /* index into wc_xdp_attach_names */
+	const char *mgmt;
 	const char *xdp_obj;
 	uint32_t queues;
 	uint64_t cores;          /* CPUs for the workers, bit n = CPU n; 0 = default */
@@ -97,6 +99,8 @@ extern const struct wc_opt wc_options[];
 extern const unsigned wc_n_options;
 /* capture.xdp_mode, in the order of enum wc_xdp_mode (capture/capture.h) */
 extern const char *const wc_xdp_mode_names[];
+/* capture.xdp_attach: auto, direct, mirror (wc_capture_args.xdp_attach) */
+extern const char *const wc_xdp_attach_names[];
 
 /* Fill defaults (forgets, without freeing, anything cfg held). */
 void wc_config_defaults(struct wc_config *cfg);

@@ -336,6 +336,14 @@ static void stats_body(struct wc_json *j, const struct wc_counters *c)
 	json_u64(j, "capture", c->drops_capture);
 	json_u64(j, "event_ring", c->drops_event_ring);
 	json_obj_end(j);
+	json_obj(j, "capture");
+	json_u64(j, "received", c->capture_received);
+	json_u64(j, "fill_ring_empty", c->capture_fill_empty);
+	json_u64(j, "xdp_seen", c->xdp_seen);
+	json_u64(j, "xdp_redirected", c->xdp_redirected);
+	json_u64(j, "xdp_passed", c->xdp_passed);
+	json_u64(j, "xdp_no_socket", c->xdp_no_socket);
+	json_obj_end(j);
 	json_obj(j, "events");
 	json_u64(j, "written", c->events_written);
 	json_u64(j, "rate_limited", c->anomaly_events_suppressed);
@@ -356,6 +364,7 @@ void eve_write_stats(FILE *f, struct wc_shm_header *h, const char *reason)
 	json_str(&j, "instance", h->instance);
 	json_str(&j, "source", h->source);
 	json_u64(&j, "workers", h->n_workers);
+	json_strn(&j, "clock", h->clock, strnlen(h->clock, sizeof(h->clock)));
 	json_str(&j, "end", reason);
 	/* The keys SPEC §5 lists sit at the top level of the event; the same
 	 * object is repeated under "stats" as Suricata's EVE stats records

@@ -217,6 +217,7 @@ static int setup(struct run *r, const char *argv0)
 			r->instance, strerror(-rc));
 		return -1;
 	}
+	snprintf(r->shm.hdr->clock, sizeof(r->shm.hdr->clock), "%s", r->ops->clock(r->cap));
 	r->workers = calloc(r->n_workers, sizeof(*r->workers));
 	if (!r->workers)
 		return -1;
@@ -253,8 +254,16 @@ static int teardown(struct run *r, int ok)
 	int rc = ok ? 0 : 1;
 	if (r->shm.hdr) {
 		struct wc_capture_stats cst = {0};
-		if (r->cap && r->ops->stats(r->cap, &cst) == 0)
-			wc_shm_worker(r->shm.hdr, 0)->counters.drops_capture = cst.dropped;
+		if (r->cap && r->ops->stats && r->ops->stats(r->cap, &cst) == 0) {
+			struct wc_counters *c0 = &wc_shm_worker(r->shm.hdr, 0)->counters;
+			c0->drops_capture = cst.dropped;
+			c0->capture_received = cst.received;
+			c0->capture_fill_empty = cst.fill_empty;
+			c0->xdp_seen = cst.xdp_seen;
+			c0->xdp_redirected = cst.xdp_redirected;
+			c0->xdp_passed = cst.xdp_passed;
+			c0->xdp_no_socket = cst.xdp_no_socket;
+		}
 		/* release: every counter and event is final for the consumer */
 		atomic_store_explicit(&r->shm.hdr->state, ok ? WC_SHM_DONE : WC_SHM_FAILED,
 				      memory_order_release);
@@ -483,7 +492,8 @@ int main(int argc, char **argv)
 
 	char xdp_obj[PATH_MAX + 32];
 	struct wc_capture_args ca = {.n_queues = cfg.queues, .xdp_mode = xm,
-				     .zero_copy = -1, .busy_poll = cfg.busy_poll};
+				     .zero_copy = -1, .busy_poll = cfg.busy_poll,
+				     .xdp_attach = (int)cfg.xdp_attach, .mgmt = cfg.mgmt};
 	if (cfg.read_file) {
 		r.ops = &wc_capture_pcap;
 		ca.source = cfg.read_file;

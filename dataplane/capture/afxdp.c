@@ -49,9 +49,9 @@
  *    stay CHECKSUM_PARTIAL), super-frames do not, and the probe says so at
  *    start. (The same kernel rule means native XDP attached directly to a
  *    veth turns TSO off on its peer.)
- *  WIRECHECK_XDP_ATTACH=direct|mirror|auto overrides the choice (see the
+ *  --xdp-attach direct|mirror|auto (capture.xdp_attach) overrides the choice (see the
  *  report: a command-line option is the proper home for it), and
- *  WIRECHECK_XDP_MGMT=ADDR[:PORT] / [ADDR6]:PORT names management traffic
+ *  --mgmt ADDR[:PORT] / [ADDR6]:PORT (capture.mgmt) names management traffic
  *  that a direct attachment passes to the stack.
  *
  * Sockets: zero-copy first, copy mode as fallback (zero_copy -1), bound
@@ -94,6 +94,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -734,7 +735,7 @@ static int parse_mgmt(const char *s, struct wc_xdp_cfg *cfg, char *err, unsigned
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "WIRECHECK_XDP_MGMT='%s': expected ADDR, ADDR:PORT or "
+	snprintf(err, errlen, "option --mgmt '%s': expected ADDR, ADDR:PORT or "
 		 "[ADDR6]:PORT", s);
 	return -EINVAL;
 }
@@ -942,6 +943,50 @@ static uint32_t pow2_at_least(uint32_t v, uint32_t min)
 	return p;
 }
 
+struct xsk_try {
+	uint16_t flags;
+	int zc, sg;
+};
+
+/* Try the bind modes in order (zero-copy first when possible, with and
+ * without multi-buffer); returns 0 or the last error. */
+static int socket_try_modes(struct wc_xq *x, const struct wc_iface *f,
+			    const struct xsk_try *tries, unsigned nt, uint32_t frames)
+{
+	int r = -EOPNOTSUPP;
+	for (unsigned i = 0; i < nt; i++) {
+		struct xsk_umem_config ucfg = {
+			.fill_size = frames,
+			.comp_size = 64,
+			.frame_size = FRAME_SIZE,
+			.frame_headroom = 0,
+			.flags = 0,
+		};
+		r = xsk_umem__create(&x->umem, x->area, x->area_size, &x->fq, &x->cq, &ucfg);
+		if (r) {
+			x->umem = NULL;
+			return r;
+		}
+		struct xsk_socket_config scfg = {
+			.rx_size = frames,
+			.tx_size = 0,
+			.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+			.xdp_flags = 0,
+			.bind_flags = tries[i].flags,
+		};
+		r = xsk_socket__create(&x->xsk, f->cap_name, x->qid, x->umem, &x->rx, NULL, &scfg);
+		if (r == 0) {
+			x->zc = tries[i].zc;
+			x->sg = tries[i].sg;
+			return 0;
+		}
+		x->xsk = NULL;
+		xsk_umem__delete(x->umem); /* a fresh UMEM for the next try */
+		x->umem = NULL;
+	}
+	return r;
+}
+
 static int socket_create(struct wc_capture *c, struct wc_xq *x, const struct wc_capture_args *a,
 			 char *err, unsigned errlen)
 {
@@ -957,52 +1002,26 @@ static int socket_create(struct wc_capture *c, struct wc_xq *x, const struct wc_
 	x->arena = malloc(ARENA_SIZE);
 	if (!x->arena)
 		return -ENOMEM;
-	struct {
-		uint16_t flags;
-		int zc, sg;
-	} tries[4];
+	struct xsk_try tries[4];
 	unsigned nt = 0;
 	const uint16_t nw = XDP_USE_NEED_WAKEUP;
 	/* zero-copy needs driver support; generic XDP never has it */
 	int zc_possible = f->mode == XDP_MODE_NATIVE && a->zero_copy != 0;
 	if (zc_possible) {
-		tries[nt++] = (typeof(tries[0])){XDP_ZEROCOPY | nw | XDP_USE_SG, 1, 1};
-		tries[nt++] = (typeof(tries[0])){XDP_ZEROCOPY | nw, 1, 0};
+		tries[nt++] = (struct xsk_try){XDP_ZEROCOPY | nw | XDP_USE_SG, 1, 1};
+		tries[nt++] = (struct xsk_try){XDP_ZEROCOPY | nw, 1, 0};
 	}
 	if (a->zero_copy != 1) {
-		tries[nt++] = (typeof(tries[0])){XDP_COPY | nw | XDP_USE_SG, 0, 1};
-		tries[nt++] = (typeof(tries[0])){XDP_COPY | nw, 0, 0};
+		tries[nt++] = (struct xsk_try){XDP_COPY | nw | XDP_USE_SG, 0, 1};
+		tries[nt++] = (struct xsk_try){XDP_COPY | nw, 0, 0};
 	}
-	int r = -EOPNOTSUPP;
-	for (unsigned i = 0; i < nt; i++) {
-		struct xsk_umem_config ucfg = {
-			.fill_size = frames,
-			.comp_size = 64,
-			.frame_size = FRAME_SIZE,
-			.frame_headroom = 0,
-			.flags = 0,
-		};
-		r = xsk_umem__create(&x->umem, x->area, x->area_size, &x->fq, &x->cq, &ucfg);
-		if (r) {
-			x->umem = NULL;
-			break;
-		}
-		struct xsk_socket_config scfg = {
-			.rx_size = frames,
-			.tx_size = 0,
-			.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-			.xdp_flags = 0,
-			.bind_flags = tries[i].flags,
-		};
-		r = xsk_socket__create(&x->xsk, f->cap_name, x->qid, x->umem, &x->rx, NULL, &scfg);
-		if (r == 0) {
-			x->zc = tries[i].zc;
-			x->sg = tries[i].sg;
-			break;
-		}
-		x->xsk = NULL;
-		xsk_umem__delete(x->umem); /* a fresh UMEM for the next try */
-		x->umem = NULL;
+	/* A socket of a run killed a moment ago is released by the kernel
+	 * asynchronously: its queue answers EBUSY for a short while. */
+	int r = socket_try_modes(x, f, tries, nt, frames);
+	for (unsigned attempt = 1; r == -EBUSY && attempt < 20; attempt++) {
+		struct timespec nap = {0, 100 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+		r = socket_try_modes(x, f, tries, nt, frames);
 	}
 	if (r) {
 		snprintf(err, errlen, "%s queue %u: cannot create the AF_XDP socket%s: %s%s",
@@ -1113,7 +1132,6 @@ static int afxdp_open(struct wc_capture **out, const struct wc_capture_args *a, 
 		      unsigned errlen)
 {
 	struct wc_xdp_cfg cfg = {.miss_action = XDP_PASS};
-	const char *env;
 	int r;
 
 	libbpf_set_print(lib_print);
@@ -1122,20 +1140,12 @@ static int afxdp_open(struct wc_capture **out, const struct wc_capture_args *a, 
 		snprintf(err, errlen, "no interface given");
 		return -EINVAL;
 	}
-	int force = 0; /* 1 direct, 2 mirror */
-	if ((env = getenv("WIRECHECK_XDP_ATTACH")) && *env && strcmp(env, "auto")) {
-		if (!strcmp(env, "direct"))
-			force = 1;
-		else if (!strcmp(env, "mirror"))
-			force = 2;
-		else {
-			snprintf(err, errlen, "WIRECHECK_XDP_ATTACH='%s': not one of auto, "
-				 "direct, mirror", env);
-			return -EINVAL;
-		}
+	int force = a->xdp_attach; /* --xdp-attach: 1 direct, 2 mirror */
+	if (force < 0 || force > 2) {
+		snprintf(err, errlen, "option --xdp-attach: not one of auto, direct, mirror");
+		return -EINVAL;
 	}
-	if ((env = getenv("WIRECHECK_XDP_MGMT")) && *env &&
-	    (r = parse_mgmt(env, &cfg, err, errlen)) != 0)
+	if (a->mgmt && *a->mgmt && (r = parse_mgmt(a->mgmt, &cfg, err, errlen)) != 0)
 		return r;
 
 	struct wc_capture *c = calloc(1, sizeof(*c));
@@ -1191,7 +1201,7 @@ static int afxdp_open(struct wc_capture **out, const struct wc_capture_args *a, 
 	/* per interface: stale state, attachment, program */
 	for (unsigned i = 0; i < c->n_ifaces; i++) {
 		struct wc_iface *f = &c->ifc[i];
-		char why[96] = "forced by WIRECHECK_XDP_ATTACH";
+		char why[96] = "forced by --xdp-attach";
 		if ((r = remove_stale(f, err, errlen)) != 0)
 			goto fail;
 		f->mirror = force == 2 || (force == 0 && carries_host_traffic(f->name, why, sizeof(why)));

@@ -28,6 +28,8 @@ struct wc_capture_args {
 	enum wc_xdp_mode xdp_mode;
 	int zero_copy;          /* -1 auto (try, fall back to copy), 0 copy, 1 require */
 	int busy_poll;          /* SO_PREFER_BUSY_POLL + SO_BUSY_POLL budget */
+	int xdp_attach;         /* 0 auto, 1 direct on the interface, 2 passive mirror */
+	const char *mgmt;       /* direct mode: ADDR[:PORT] passed to the stack */
 	const char *xdp_obj;    /* the compiled xdp/wirecheck.bpf.o */
 	uint32_t frame_count;   /* UMEM frames per socket (0 = 4096) */
 	/* DPDK: EAL arguments, passed through unchanged (tests add --no-pci) */

@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 2u
+#define WC_SHM_ABI_VERSION 3u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_SENDER_SLOTS 1024 /* per-worker sender tally table */
@@ -85,6 +85,7 @@ struct wc_shm_header {
 	char instance[64];
 	char source[256]; /* file name or interface list */
 	uint64_t start_ns;    /* wall clock at start */
+	char clock[16];       /* packet time source: file, nic-hw, tsc-per-burst */
 	_Atomic uint64_t heartbeat_ns; /* wall clock, bumped by the main thread */
 	_Atomic uint32_t state;
 	_Atomic int32_t ctl_pid; /* attached control plane, 0 if none */
@@ -106,9 +107,14 @@ struct wc_counters {
 	uint64_t drops_event_ring;
 	uint64_t events_written;
 	uint64_t senders_untracked; /* sender table full */
-	uint64_t first_ts_ns;
+	/* capture layer, filled by the main thread from the backend at the end
+	 * (worker 0's block) */
+	uint64_t capture_received;
+	uint64_t capture_fill_empty; /* AF_XDP fill ring empty */
+	uint64_t xdp_seen, xdp_redirected, xdp_passed, xdp_no_socket;
+	uint64_t first_ts_ns; /* not summed: min/max over workers */
 	uint64_t last_ts_ns;
-	uint64_t reserved[16];
+	uint64_t reserved[10];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 /* Per-sender tallies: which guest or vNIC emits damaged frames. */
