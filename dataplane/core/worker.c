@@ -191,29 +191,47 @@ static void fill_addresses(struct wc_event *e, const struct wc_pkt *p, int ip_id
 	}
 }
 
-void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
-		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *detail)
+/* Count an anomaly; within the per-flow rate limit, reserve its event with
+ * the common fields set (NULL: suppressed or dropped, both counted). The
+ * caller fills the rest and calls anomaly_commit(). */
+static struct wc_event *anomaly_begin(struct wc_worker *w, enum wc_anomaly t,
+				      uint64_t flow, const struct wc_anomaly_detail *detail)
 {
 	w->ctr->anomalies[t]++;
-	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
 	if (!rate_limit_pass(w, flow, t)) {
 		w->ctr->anomaly_events_suppressed++;
-		return;
+		return NULL;
 	}
 	struct wc_event *e = event_slot(w);
 	if (!e)
-		return;
+		return NULL;
 	memset(e, 0, offsetof(struct wc_event, data));
 	e->kind = WC_EVENT_ANOMALY;
 	e->worker = w->id;
-	e->port = p->port;
-	e->ts_ns = p->ts_ns;
-	e->pcap_cnt = p->frame_no;
 	e->flow_id = flow;
-	fill_addresses(e, p, ip_idx);
 	if (detail)
 		e->u.anomaly = *detail;
 	e->u.anomaly.type = (uint16_t)t;
+	return e;
+}
+
+static void anomaly_commit(struct wc_worker *w)
+{
+	wc_ring_commit(w->shm);
+	w->ctr->events_written++;
+}
+
+void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
+		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *detail)
+{
+	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
+	struct wc_event *e = anomaly_begin(w, t, flow, detail);
+	if (!e)
+		return;
+	e->port = p->port;
+	e->ts_ns = p->ts_ns;
+	e->pcap_cnt = p->frame_no;
+	fill_addresses(e, p, ip_idx);
 	if (ip_idx >= 0 && p->ip[ip_idx].has_mac) {
 		e->u.anomaly.sender_has_mac = 1;
 		memcpy(e->u.anomaly.sender_mac, p->ip[ip_idx].mac_src, 6);
@@ -222,8 +240,7 @@ void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomal
 	e->wirelen = p->wirelen;
 	e->snap_len = p->caplen < WC_EVENT_SNAP ? p->caplen : WC_EVENT_SNAP;
 	memcpy(e->data, p->data, e->snap_len);
-	wc_ring_commit(w->shm);
-	w->ctr->events_written++;
+	anomaly_commit(w);
 }
 
 /* Count an anomaly and, within the rate limit, publish its event. The
@@ -254,25 +271,13 @@ static void fill_from_flow(struct wc_event *e, const struct wc_flow *f)
 void wc_worker_raise_flow(struct wc_worker *w, const struct wc_flow *f,
 			  enum wc_anomaly t, const struct wc_anomaly_detail *detail)
 {
-	w->ctr->anomalies[t]++;
-	if (!rate_limit_pass(w, f->id, t)) {
-		w->ctr->anomaly_events_suppressed++;
-		return;
-	}
-	struct wc_event *e = event_slot(w);
+	struct wc_event *e = anomaly_begin(w, t, f->id, detail);
 	if (!e)
 		return;
-	memset(e, 0, offsetof(struct wc_event, data));
-	e->kind = WC_EVENT_ANOMALY;
-	e->worker = w->id;
 	e->ts_ns = f->last_ns;
 	e->pcap_cnt = f->first_frame;
 	fill_from_flow(e, f);
-	if (detail)
-		e->u.anomaly = *detail;
-	e->u.anomaly.type = (uint16_t)t;
-	wc_ring_commit(w->shm);
-	w->ctr->events_written++;
+	anomaly_commit(w);
 }
 
 static void top_flows_offer(struct wc_worker_shm *ws, const struct wc_flow *f)
