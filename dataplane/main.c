@@ -160,17 +160,27 @@ static void *worker_main(void *arg)
 		CPU_SET((t->q + 1) % (unsigned)ncpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	uint64_t idle_wall = 0, idle_pkt_ns = 0;
 	while (!stop_requested) {
 		int n = r->ops->rx_burst(r->cap, t->q, views, WC_BURST);
 		if (n > 0 && r->cfg->null_analysis) {
 			w->ctr->packets += (unsigned)n; /* I/O cost only (benchmarks) */
 			r->ops->release(r->cap, t->q, views, (unsigned)n);
+			idle = 0;
 		} else if (n > 0) {
 			wc_worker_process(w, views, (unsigned)n);
 			r->ops->release(r->cap, t->q, views, (unsigned)n);
 			idle = 0;
-		} else if (++idle % 4096 == 0) {
-			wc_track_tick(w, wc_clock_ns()); /* flows expire while idle */
+		} else if (++idle == 1) {
+			/* going idle: remember the last packet time and the wall
+			 * clock now (packet times may come from a file or a NIC
+			 * clock, not from this host's) */
+			idle_wall = wc_clock_ns();
+			idle_pkt_ns = w->track.now_ns;
+		} else if (idle % 4096 == 0) {
+			/* flows expire while idle: packet time advances by the
+			 * wall time spent idle */
+			wc_track_tick(w, idle_pkt_ns + (wc_clock_ns() - idle_wall));
 		}
 		if (n <= 0 && idle > 65536)
 			sched_yield(); /* long idle: give the core away briefly */

@@ -8,12 +8,13 @@ set -eu
 # tests: cmocka (unit), clang + compiler-rt (libFuzzer, sanitizers),
 #        python3-scapy (capture generator check), tshark/tcpdump (evidence
 #        readable by real tools, cross-checks)
-# later issues (live capture, metrics, config): DPDK, libxdp/libbpf + clang/llvm
+# live capture, metrics, config: DPDK (dpdk-dev has dpdk-testpmd, the
+#        benchmark reference), libxdp/libbpf + clang/llvm
 #        + bpftool for the XDP program, libyaml, libmicrohttpd
 PKGS="gcc make pkg-config meson ninja-build libpcap-dev libcmocka-dev
       clang llvm libclang-rt-14-dev python3 python3-scapy tshark tcpdump
       iproute2 ethtool bc curl
-      libdpdk-dev dpdk libxdp-dev libbpf-dev bpftool xdp-tools
+      libdpdk-dev dpdk dpdk-dev libxdp-dev libbpf-dev bpftool xdp-tools
       libyaml-dev libmicrohttpd-dev"
 
 missing=""
