@@ -317,16 +317,25 @@ static void tcp_confirm_corruption(struct wc_worker *w, const struct wc_pkt *p,
 				   unsigned idx, struct wc_flow *f, struct wc_flow_dir *dir,
 				   uint32_t seq, uint32_t end)
 {
-	if (dir->bad_end == dir->bad_seq || !seq_lt(seq, dir->bad_end) ||
-	    !seq_lt(dir->bad_seq, end))
+	if (!dir->n_bad || !seq_lt(seq, dir->bad_end) || !seq_lt(dir->bad_seq, end))
 		return; /* no pending corrupt segment, or no overlap */
 	struct wc_anomaly_detail d = {0};
 	d.aux[0] = dir->bad_frame;
 	d.aux[1] = dir->bad_seq;
 	d.aux[2] = dir->bad_end - dir->bad_seq;
-	dir->bad_seq = dir->bad_end = 0;
-	wc_worker_sender_confirmed(w, &p->ip[idx]);
-	raise_flow_pkt(w, p, idx, f, WC_ANOM_OFFLOAD_CORRUPTION, &d);
+	/* a good copy reaching the end of the range resent every corrupt
+	 * segment in it (a coalesced resend); otherwise it confirms one and
+	 * the rest of the range still waits */
+	unsigned confirmed = seq_le(dir->bad_end, end) ? dir->n_bad : 1;
+	dir->n_bad = (uint8_t)(dir->n_bad - confirmed);
+	if (dir->n_bad == 0)
+		dir->bad_seq = dir->bad_end = 0;
+	else
+		dir->bad_seq = end;
+	for (unsigned i = 0; i < confirmed; i++) {
+		wc_worker_sender_confirmed(w, &p->ip[idx]);
+		raise_flow_pkt(w, p, idx, f, WC_ANOM_OFFLOAD_CORRUPTION, &d);
+	}
 }
 
 /* Wireshark's out-of-order threshold: the handshake RTT seen at the probe
@@ -358,9 +367,21 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			} else if (seq_gt(end, dir->next_seq)) {
 				dir->next_seq = end;
 			}
-			dir->bad_seq = seq;
-			dir->bad_end = end;
-			dir->bad_frame = p->frame_no;
+			/* several corrupt segments may await their good copies:
+			 * the pending range grows to cover them, and each good
+			 * copy that overlaps it confirms one */
+			if (!dir->n_bad) {
+				dir->bad_seq = seq;
+				dir->bad_end = end;
+				dir->bad_frame = p->frame_no;
+			} else {
+				if (seq_lt(seq, dir->bad_seq))
+					dir->bad_seq = seq;
+				if (seq_gt(end, dir->bad_end))
+					dir->bad_end = end;
+			}
+			if (dir->n_bad < 255)
+				dir->n_bad++;
 			dir->last_seg_ns = now;
 		}
 		return;

@@ -90,6 +90,7 @@ struct wc_flow_dir {
 	uint8_t dupack_run; /* consecutive duplicate ACKs */
 	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
 	uint8_t last_probe; /* last segment was a keep-alive or window probe */
+	uint8_t n_bad;      /* corrupt segments within [bad_seq, bad_end) */
 	uint32_t ts_val;    /* TSval being timed */
 	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
 	uint64_t last_seg_ns;    /* last new segment of this side */
@@ -101,7 +102,7 @@ struct wc_flow_dir {
 	uint64_t stall_ns;  /* candidate's send time, 0 = none */
 	uint64_t stall_ack_ns; /* late ACK seen at; waits for our next data */
 	uint64_t stall_delay_ns;
-	uint32_t bad_seq, bad_end; /* corrupt segment awaiting its good copy */
+	uint32_t bad_seq, bad_end; /* corrupt segments awaiting good copies */
 	uint64_t bad_frame;
 	/* counters */
 	uint32_t syns, fins, rsts;

@@ -1448,6 +1448,34 @@ static void test_port_reuse_new_flow(void **state)
 	assert_int_equal(cdir(second)->fins + sdir(second)->fins, 0);
 }
 
+/* Two corrupt segments in flight before either is resent (one round trip
+ * of damage): both are confirmed, by separate good copies or by one
+ * coalesced resend covering both. Frames: xmit() as above. */
+static void test_offload_corruption_two_pending(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40002, "10.0.0.2", 80);
+	handshake(&c, 0);
+	xmit(&c, 1, 2000, PA, 1001, 5001, c.cwin, 100, -1, 1);
+	xmit(&c, 1, 2100, PA, 1101, 5001, c.cwin, 100, -1, 1);
+	xmit(&c, 1, 302000, PA, 1001, 5001, c.cwin, 100, -1, 0);
+	xmit(&c, 1, 302100, PA, 1101, 5001, c.cwin, 100, -1, 0);
+	xmit(&c, 0, 303000, TF_ACK, 5001, 1201, c.swin, 0, -1, 0);
+
+	struct conn d;
+	conn_init(&d, "10.0.0.1", 40003, "10.0.0.2", 80);
+	handshake(&d, 400000);
+	xmit(&d, 1, 402000, PA, 1001, 5001, d.cwin, 100, -1, 1);
+	xmit(&d, 1, 402100, PA, 1101, 5001, d.cwin, 100, -1, 1);
+	xmit(&d, 1, 702000, PA, 1001, 5001, d.cwin, 200, -1, 0); /* coalesced */
+	xmit(&d, 0, 703000, TF_ACK, 5001, 1201, d.swin, 0, -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_TCP_CHECKSUM_BAD, 4);
+	expect_anom(WC_ANOM_OFFLOAD_CORRUPTION, 4);
+}
+
 int main(void)
 {
 	wc_csum_init();
@@ -1467,6 +1495,7 @@ int main(void)
 		T(test_rtt_karn),
 		T(test_rtt_timestamps),
 		T(test_offload_corruption),
+		T(test_offload_corruption_two_pending),
 		T(test_bad_checksum_no_state),
 		T(test_ack_stall),
 		T(test_ack_stall_late_resume),
