@@ -331,6 +331,7 @@ static void stats_body(struct wc_json *j, const struct wc_counters *c)
 	json_u64(j, "active", c->flows_active);
 	json_u64(j, "evicted", c->flows_evicted);
 	json_u64(j, "ended", c->flows_ended);
+	json_u64(j, "one_sided", c->flows_one_sided);
 	json_obj_end(j);
 	json_obj(j, "drops");
 	json_u64(j, "capture", c->drops_capture);

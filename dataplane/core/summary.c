@@ -143,9 +143,13 @@ void wc_summary_print(FILE *f, struct wc_shm_header *h, const char *outdir,
 			a->csum_bad + b->csum_bad, fl->ack_stalls, wc_flow_end_name(fl->end));
 	}
 
-	fprintf(f, "\n  flows:    %llu created, %llu ended, %llu evicted\n",
+	fprintf(f, "\n  flows:    %llu created, %llu ended, %llu evicted, %llu one-sided\n",
 		(unsigned long long)c.flows_created, (unsigned long long)c.flows_ended,
-		(unsigned long long)c.flows_evicted);
+		(unsigned long long)c.flows_evicted, (unsigned long long)c.flows_one_sided);
+	if (c.flows_ended >= 10 && c.flows_one_sided * 2 > c.flows_ended)
+		fprintf(f, "  warning: most TCP flows were seen in one direction only: the "
+			   "capture is asymmetric (RSS not symmetric across workers, or only one "
+			   "direction mirrored); TCP analysis needs both\n");
 	fprintf(f, "  events:   %s/events.json (%llu anomaly events, %llu over the "
 		   "rate limit, %llu dropped)\n",
 		outdir, (unsigned long long)c.events_written,

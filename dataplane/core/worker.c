@@ -303,6 +303,12 @@ void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f)
 	w->ctr->flows_ended++;
 	if (f->flags & WC_FLOW_EVICTED)
 		w->ctr->flows_evicted++;
+	/* a TCP flow whose packets all went one way past a handshake attempt:
+	 * the capture sees one direction only (asymmetric RSS across workers,
+	 * or a mirror of one direction) - a SYN nobody answered is not one */
+	if (f->key.proto == 6 && (!f->dir[0].pkts || !f->dir[1].pkts) &&
+	    (f->dir[0].pkts + f->dir[1].pkts) > f->dir[f->client].syns + 1)
+		w->ctr->flows_one_sided++;
 	top_flows_offer(w->shm, f);
 	struct wc_event *e = event_slot(w);
 	if (!e)

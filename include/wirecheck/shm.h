@@ -103,6 +103,7 @@ struct wc_counters {
 	uint64_t flows_active;
 	uint64_t flows_evicted;
 	uint64_t flows_ended;
+	uint64_t flows_one_sided; /* TCP flows that ended with packets one way only */
 	uint64_t drops_capture;
 	uint64_t drops_event_ring;
 	uint64_t events_written;
@@ -114,7 +115,7 @@ struct wc_counters {
 	uint64_t xdp_seen, xdp_redirected, xdp_passed, xdp_no_socket;
 	uint64_t first_ts_ns; /* not summed: min/max over workers */
 	uint64_t last_ts_ns;
-	uint64_t reserved[10];
+	uint64_t reserved[9];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 /* Per-sender tallies: which guest or vNIC emits damaged frames. */

@@ -1476,6 +1476,26 @@ static void test_offload_corruption_two_pending(void **state)
 	expect_anom(WC_ANOM_OFFLOAD_CORRUPTION, 4);
 }
 
+/* One-sided flows (SPEC §2): a TCP flow whose packets all went one way past
+ * a SYN is counted, so asymmetric capture shows in the stats; a complete
+ * exchange and an unanswered SYN are not. Frames: xmit() as above. */
+static void test_one_sided_flows(void **state)
+{
+	(void)state;
+	struct conn a, b, s;
+	conn_init(&a, "10.0.0.1", 40010, "10.0.0.2", 80); /* client side only */
+	xmit(&a, 1, 1000, PA, 1001, 5001, 64240, 100, -1, 0);
+	xmit(&a, 1, 2000, PA, 1101, 5001, 64240, 100, -1, 0);
+	xmit(&a, 1, 3000, PA, 1201, 5001, 64240, 100, -1, 0);
+	conn_init(&b, "10.0.0.1", 40011, "10.0.0.2", 80); /* both ways */
+	handshake(&b, 10000);
+	conn_init(&s, "10.0.0.1", 40012, "10.0.0.2", 80); /* SYN, unanswered */
+	xmit(&s, 1, 20000, TF_SYN, 999, 0, 64240, 0, -1, 0);
+	finish();
+	assert_int_equal(X.w.ctr->flows_ended, 3);
+	assert_int_equal(X.w.ctr->flows_one_sided, 1);
+}
+
 int main(void)
 {
 	wc_csum_init();
@@ -1496,6 +1516,7 @@ int main(void)
 		T(test_rtt_timestamps),
 		T(test_offload_corruption),
 		T(test_offload_corruption_two_pending),
+		T(test_one_sided_flows),
 		T(test_bad_checksum_no_state),
 		T(test_ack_stall),
 		T(test_ack_stall_late_resume),
