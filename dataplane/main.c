@@ -129,6 +129,43 @@ static int spawn_control_plane(const char *argv0, struct run *r)
 	return 0;
 }
 
+/* Shutdown of a live run: the flows still in the table become flow events
+ * all at once. Rather than drop what does not fit in the ring, wait for an
+ * attached control plane (any: spawned or `wirecheckctl serve -n`), for at
+ * most 10 s in all; with none attached the events are dropped and counted. */
+struct shutdown_wait {
+	struct wc_shm_header *hdr;
+	uint64_t deadline_ns;
+};
+
+static int wait_for_attached_consumer(void *arg)
+{
+	struct shutdown_wait *s = arg;
+	int32_t pid = atomic_load_explicit(&s->hdr->ctl_pid, memory_order_relaxed);
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM) || wc_now_ns() > s->deadline_ns)
+		return -1;
+	struct timespec ts = {0, 50000};
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+/* The capture layer's counters, published while the run goes on (the main
+ * thread owns these fields of worker 0's block). */
+static void publish_capture_stats(struct run *r)
+{
+	struct wc_capture_stats cst = {0};
+	if (!r->cap || !r->ops->stats || r->ops->stats(r->cap, &cst) != 0)
+		return;
+	struct wc_counters *c0 = &wc_shm_worker(r->shm.hdr, 0)->counters;
+	c0->drops_capture = cst.dropped;
+	c0->capture_received = cst.received;
+	c0->capture_fill_empty = cst.fill_empty;
+	c0->xdp_seen = cst.xdp_seen;
+	c0->xdp_redirected = cst.xdp_redirected;
+	c0->xdp_passed = cst.xdp_passed;
+	c0->xdp_no_socket = cst.xdp_no_socket;
+}
+
 struct worker_thread {
 	struct run *run;
 	unsigned q;
@@ -185,6 +222,10 @@ static void *worker_main(void *arg)
 		if (n <= 0 && idle > 65536)
 			sched_yield(); /* long idle: give the core away briefly */
 	}
+	struct shutdown_wait sw = {.hdr = r->shm.hdr, .deadline_ns = wc_now_ns() + 10000000000ull};
+	w->ring_policy = WC_RING_WAIT;
+	w->ring_wait = wait_for_attached_consumer;
+	w->ring_wait_arg = &sw;
 	wc_worker_finish(w);
 	return NULL;
 }
@@ -263,17 +304,7 @@ static int teardown(struct run *r, int ok)
 {
 	int rc = ok ? 0 : 1;
 	if (r->shm.hdr) {
-		struct wc_capture_stats cst = {0};
-		if (r->cap && r->ops->stats && r->ops->stats(r->cap, &cst) == 0) {
-			struct wc_counters *c0 = &wc_shm_worker(r->shm.hdr, 0)->counters;
-			c0->drops_capture = cst.dropped;
-			c0->capture_received = cst.received;
-			c0->capture_fill_empty = cst.fill_empty;
-			c0->xdp_seen = cst.xdp_seen;
-			c0->xdp_redirected = cst.xdp_redirected;
-			c0->xdp_passed = cst.xdp_passed;
-			c0->xdp_no_socket = cst.xdp_no_socket;
-		}
+		publish_capture_stats(r);
 		/* release: every counter and event is final for the consumer */
 		atomic_store_explicit(&r->shm.hdr->state, ok ? WC_SHM_DONE : WC_SHM_FAILED,
 				      memory_order_release);
@@ -376,11 +407,14 @@ static int run_live(struct run *r, const char *argv0)
 		       r->cfg->ifaces ? r->cfg->ifaces : "DPDK ports", r->ops->name,
 		       r->n_workers, r->instance, r->ops->clock(r->cap));
 	fflush(stdout);
+	unsigned ticks = 0;
 	while (!stop_requested) {
 		struct timespec nap = {0, 100 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 		atomic_store_explicit(&r->shm.hdr->heartbeat_ns, wc_now_ns(),
 				      memory_order_relaxed);
+		if (++ticks % 10 == 0)
+			publish_capture_stats(r); /* once a second */
 		if (r->ctl.pid && !r->ctl.exited &&
 		    waitpid(r->ctl.pid, &r->ctl.status, WNOHANG) == r->ctl.pid) {
 			r->ctl.exited = 1;

@@ -45,3 +45,6 @@ fi
 
 echo; echo "== DPDK: net_pcap infinite_rx vs dpdk-testpmd rxonly (full and null analysis)"
 bash "$(dirname "$0")/bench_dpdk.sh" "$BUILD"
+
+echo; echo "== AF_XDP on a veth pair: full vs null analysis, soak at 0.8x null (bench_afxdp.sh, root)"
+bash "$(dirname "$0")/bench_afxdp.sh" "$BUILD"

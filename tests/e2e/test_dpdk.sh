@@ -169,6 +169,29 @@ else
 	bad "net_pcap infinite_rx: counts $n1 -> $n2, last event '$last'; $(why "$inst")"
 fi
 
+# ---- 2b. shutdown flush: more live flows than event-ring slots (4096): at
+# SIGINT every flow must become a flow event, none dropped (the workers
+# wait for the attached control plane instead of dropping).
+FILE="$T/flows20k.pcap"
+"$BUILD/tests/bench/bench_pipeline" gen "$FILE" 40000 20000 >/dev/null
+inst="wcdpdk$$-flush"
+eal_next
+start "$inst" "$T/out-flush" -- "${EAL[@]}" -l 0-1 --vdev "net_pcap0,rx_pcap=$FILE"
+wait_packets "$inst" 40000 20 >/dev/null
+stop INT
+flush=$(/usr/bin/python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+st = ev[-1]
+n = sum(1 for e in ev if e["event_type"] == "flow")
+ok = n == st["flows"]["ended"] and n > 4096 and st["drops"]["event_ring"] == 0
+print("ok" if ok else "bad", n, st["flows"]["ended"], st["drops"]["event_ring"])' "$T/out-flush/events.json" 2>&1)
+if [ "$RC" = 0 ] && [ "${flush%% *}" = ok ]; then
+	ok "shutdown flush: every flow a flow event, none dropped (events, ended, ring drops: ${flush#ok })"
+else
+	bad "shutdown flush: $flush; $(why "$inst")"
+fi
+
 # ---- 3. net_null and net_ring: start and stop cleanly on SIGTERM
 for vdev in net_null0 net_ring0; do
 	inst="wcdpdk$$-${vdev%0}"
