@@ -321,7 +321,9 @@ q2() { # NAME VDEV [netns]
 	PIDS="$PIDS $WPID"
 	local up=0
 	wait_up "$inst" 15 && up=1
-	[ -n "$ns" ] && [ $up = 1 ] && syn_traffic
+	# with a namespace: real HTTP, so both directions of each connection
+	# must meet in one flow entry although two queues/workers split them
+	[ -n "$ns" ] && [ $up = 1 ] && http_traffic
 	sleep 0.3
 	local workers
 	workers=$("$CTL" stats -n "$inst" --json 2>/dev/null |
@@ -331,6 +333,23 @@ q2() { # NAME VDEV [netns]
 		ok "--queues 2 on $vdev: 2 workers, exit 0"
 	else
 		bad "--queues 2 on $vdev: workers '$workers'; $(why "$inst")"
+	fi
+	if [ -n "$ns" ]; then
+		local meet
+		meet=$(/usr/bin/python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+st = ev[-1]
+tcp = [e for e in ev if e["event_type"] == "flow" and e.get("proto") == "TCP"]
+both = all(f["flow"]["pkts_toserver"] and f["flow"]["pkts_toclient"] for f in tcp)
+ok = len(tcp) >= 5 and both and st["flows"]["one_sided"] == 0
+print("ok" if ok else "bad", len(tcp), "tcp flows, one_sided", st["flows"]["one_sided"])' \
+			"$T/out-q2$name/events.json" 2>&1)
+		if [ "${meet%% *}" = ok ]; then
+			ok "--queues 2 on $vdev: both directions of every connection met in one flow (${meet#ok })"
+		else
+			bad "--queues 2 on $vdev: flows split across workers: $meet"
+		fi
 	fi
 }
 q2 ring net_ring0
