@@ -3,7 +3,8 @@
  * wirecheckctl: the control plane. `serve` attaches to an instance's shared
  * memory and drains the workers' event rings into DIR/events.json and
  * DIR/evidence.pcap; it never writes to the dataplane except its ring
- * tails and ctl_pid. `stats` reads the live counters.
+ * tails, ctl_pid and the header's control area (serve_io.h). The operator
+ * commands (stats, flows, events, top) are in cli.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +21,16 @@
 
 #include "eve.h"
 #include "json.h"
+#include "cli.h"
+#include "metrics.h"
+#include "serve_io.h"
 #include "wirecheck/shm.h"
 
 static volatile sig_atomic_t stop_requested;
+static int serve_follow; /* serve --follow */
+/* serve --metrics ADDR:PORT: the Prometheus endpoint (metrics.c), or NULL */
+static const char *metrics_addr;
+static struct wc_metrics *metrics;
 
 static void on_signal(int sig)
 {
@@ -33,119 +41,92 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: wirecheckctl serve [-n INSTANCE] [-o DIR] [--until-done]\n"
-		"       wirecheckctl stats [-n INSTANCE] [--json]\n\n"
+		"usage: wirecheckctl serve [-n INSTANCE] [-o DIR] [--until-done | --follow]\n"
+		"                          [--metrics ADDR:PORT]\n\n"
 		"  -n, --instance NAME  instance to attach to (default: wirecheck)\n"
 		"  -o, --output DIR     where serve writes events.json and evidence.pcap\n"
-		"      --until-done     exit once the dataplane has finished (offline runs)\n"
-		"      --json           machine-readable output\n"
-		"      --metrics, --ipfix, flows, events, top: not built yet (README)\n");
+		"                       (appended to: a restarted serve continues them)\n"
+		"      --until-done     exit once the dataplane has finished (offline runs;\n"
+		"                       starts the files anew for a new instance); without\n"
+		"                       it, when the dataplane is lost (killed), serve\n"
+		"                       writes its stats and waits for the next instance\n"
+		"                       of the name\n"
+		"      --follow         wait for the next instance after a clean end too\n"
+		"      --metrics ADDR:PORT  Prometheus endpoint, GET /metrics (a port alone\n"
+		"                       binds 127.0.0.1; [IPv6]:PORT too)\n"
+		"      --ipfix: not built yet (README)\n\n");
+	cli_usage(f);
 }
 
-struct serve_out {
-	FILE *events;
-	pcap_t *dead;
-	pcap_dumper_t *evidence;
-	uint64_t evidence_frames;
-	/* the packet last written: events of one packet share its frame */
-	uint32_t last_worker;
-	uint64_t last_pcap_cnt, last_ts_ns;
-};
-
-static FILE *open_0640(const char *path, const char *mode, int flags)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0640);
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, mode);
-	if (!f)
-		close(fd);
-	return f;
-}
-
-static int serve_open(struct serve_out *o, const char *dir, uint32_t linktype)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/events.json", dir);
-	o->events = open_0640(path, "w", O_TRUNC);
-	if (!o->events) {
-		fprintf(stderr, "wirecheckctl: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	setvbuf(o->events, NULL, _IOFBF, 1 << 16);
-	snprintf(path, sizeof(path), "%s/evidence.pcap", dir);
-	FILE *ef = open_0640(path, "w", O_TRUNC);
-	o->dead = pcap_open_dead_with_tstamp_precision((int)linktype, 262144,
-						       PCAP_TSTAMP_PRECISION_MICRO);
-	o->evidence = (ef && o->dead) ? pcap_dump_fopen(o->dead, ef) : NULL;
-	if (!o->evidence) {
-		fprintf(stderr, "wirecheckctl: %s: cannot write\n", path);
-		if (ef)
-			fclose(ef);
-		return -1;
-	}
-	return 0;
-}
-
-static int serve_close(struct serve_out *o)
-{
-	int r = 0;
-	if (o->evidence) {
-		if (pcap_dump_flush(o->evidence) != 0)
-			r = -1;
-		pcap_dump_close(o->evidence);
-	}
-	if (o->dead)
-		pcap_close(o->dead);
-	if (o->events && fclose(o->events) != 0)
-		r = -1;
-	return r;
-}
-
-static void write_event(struct serve_out *o, const struct wc_event *e)
+/* One event into the files; seq: its position in its worker's ring. */
+static void write_event(struct serve_out *o, const struct wc_event *e, uint64_t seq)
 {
 	if (e->kind == WC_EVENT_FLOW) {
-		eve_write_flow(o->events, e);
+		metrics_observe_flow(metrics, &e->u.flow);
+		eve_write_flow_seq(o->events, e, seq);
 		return;
 	}
 	if (e->kind != WC_EVENT_ANOMALY)
 		return; /* unknown kind from a newer dataplane: skipped */
 	uint64_t frame = 0;
-	if (e->snap_len && o->evidence_frames && e->worker == o->last_worker &&
-	    e->pcap_cnt == o->last_pcap_cnt && e->ts_ns == o->last_ts_ns) {
+	uint32_t snap = e->snap_len < WC_EVENT_SNAP ? e->snap_len : WC_EVENT_SNAP;
+	if (snap && o->evidence_frames && e->worker == o->last_worker &&
+	    e->pcap_cnt == o->last_pcap_cnt && e->ts_ns == o->last_ts_ns &&
+	    snap == o->last_snap && !memcmp(e->data, o->last_data, snap)) {
 		frame = o->evidence_frames;
-	} else if (e->snap_len) {
+	} else if (snap) {
 		struct pcap_pkthdr ph;
 		ph.ts.tv_sec = (time_t)(e->ts_ns / 1000000000ull);
 		ph.ts.tv_usec = (suseconds_t)((e->ts_ns % 1000000000ull) / 1000);
-		ph.caplen = e->snap_len < WC_EVENT_SNAP ? e->snap_len : WC_EVENT_SNAP;
+		ph.caplen = snap;
 		ph.len = e->wirelen > ph.caplen ? e->wirelen : ph.caplen;
 		pcap_dump((u_char *)o->evidence, &ph, e->data);
 		frame = ++o->evidence_frames;
 		o->last_worker = e->worker;
 		o->last_pcap_cnt = e->pcap_cnt;
 		o->last_ts_ns = e->ts_ns;
+		o->last_snap = snap;
+		memcpy(o->last_data, e->data, snap);
 	}
-	eve_write_anomaly(o->events, e, frame);
+	eve_write_anomaly_seq(o->events, e, frame, seq);
 }
 
-/* Drain every ring once; returns the number of events consumed. */
+/* Drain every ring once as one journaled batch (serve_io.h: exactly once
+ * across a kill of serve); returns the number of events consumed. */
 static uint64_t drain(struct wc_shm_header *h, struct serve_out *o)
 {
-	uint64_t total = 0;
+	uint64_t total = 0, pos[WC_MAX_WORKERS];
+	if (o->error)
+		return 0;
 	for (uint32_t w = 0; w < h->n_workers; w++) {
 		struct wc_worker_shm *ws = wc_shm_worker(h, w);
 		uint64_t tail, n = wc_ring_available(ws, &tail);
 		if (n > ws->ring.slots)
 			n = ws->ring.slots; /* corrupt index: never read past a lap */
+		if (n && !total)
+			serve_batch_begin(o, h, 0);
 		struct wc_event *slots = wc_shm_ring_slots(ws);
 		for (uint64_t i = 0; i < n; i++)
-			write_event(o, &slots[(tail + i) & ws->ring.mask]);
-		if (n)
-			wc_ring_consume(ws, n);
+			write_event(o, &slots[(tail + i) & ws->ring.mask], tail + i);
+		pos[w] = tail + n;
 		total += n;
 	}
+	if (total && serve_batch_commit(o, h, pos) != 0) {
+		fprintf(stderr, "wirecheckctl: writing %s failed: %s\n", o->dir, strerror(errno));
+		return 0;
+	}
 	return total;
+}
+
+/* The instance's stats event, journaled like events; final: its last. */
+static void write_stats(struct serve_out *o, struct wc_shm_header *h, const char *end,
+			int final)
+{
+	if (o->error)
+		return;
+	serve_batch_begin(o, h, final);
+	eve_write_stats(o->events, h, end);
+	serve_batch_commit(o, h, NULL);
 }
 
 static int attach_retry(const char *instance, struct wc_shm *shm, int wait_ms)
@@ -160,12 +141,72 @@ static int attach_retry(const char *instance, struct wc_shm *shm, int wait_ms)
 	}
 }
 
-static int dataplane_alive(struct wc_shm_header *h)
+static uint64_t mono_ms(void)
 {
-	return h->dataplane_pid > 0 &&
-	       (kill(h->dataplane_pid, 0) == 0 || errno == EPERM);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Serve one instance until it ends (DONE, FAILED, its dataplane lost or
+ * replaced) or we are stopped; returns the stats event's "end". */
+static const char *serve_instance(const char *instance, struct wc_shm *shm,
+				  struct serve_out *o, int *rc)
+{
+	struct wc_shm_header *h = shm->hdr;
+	struct serve_ident id;
+	serve_ident_of(shm, &id);
+	unsigned idle = 0;
+	uint64_t next_check = 0; /* at once: the instance may be a dead one */
+	for (;;) {
+		uint64_t n = drain(h, o);
+		if (o->error) {
+			*rc = 1;
+			return NULL; /* nothing more can be written */
+		}
+		/* acquire: pairs with the dataplane's release of DONE, so the
+		 * drain below sees every event and final counter */
+		uint32_t st = atomic_load_explicit(&h->state, memory_order_acquire);
+		if (st == WC_SHM_DONE || st == WC_SHM_FAILED) {
+			drain(h, o);
+			*rc = st == WC_SHM_DONE ? 0 : 1;
+			return st == WC_SHM_DONE ? "done" : "dataplane_failed";
+		}
+		if (stop_requested) {
+			drain(h, o);
+			return "control_plane_stopped";
+		}
+		/* time-based, busy or idle: a dead dataplane is noticed within
+		 * 200 ms of its heartbeat going stale (serve_dataplane_alive) */
+		uint64_t now = mono_ms();
+		if (now >= next_check) {
+			next_check = now + 200;
+			int replaced = serve_instance_replaced(instance, &id);
+			if (replaced || !serve_dataplane_alive(h)) {
+				drain(h, o);
+				fprintf(stderr, "wirecheckctl: dataplane of %s (pid %d) is %s\n",
+					instance, h->dataplane_pid,
+					replaced ? "replaced by a new instance" : "gone");
+				*rc = 1;
+				return replaced ? "instance_replaced" : "dataplane_lost";
+			}
+		}
+		if (n) {
+			idle = 0;
+			continue;
+		}
+		if (++idle > 64) {
+			struct timespec ts = {0, 200000};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* serve: drain the instance's rings into DIR until it ends. When its
+ * dataplane was lost (killed) or replaced, wait for the next instance of the
+ * same name and continue the same files (SPEC §8), unless --until-done (one
+ * instance, today's offline runs); with --follow after a clean end too.
+ * SIGINT/SIGTERM end it. */
 static int cmd_serve(const char *instance, const char *outdir, int until_done)
 {
 	struct wc_shm shm;
@@ -175,101 +216,71 @@ static int cmd_serve(const char *instance, const char *outdir, int until_done)
 			r == -EPROTO ? "incompatible shared memory layout" : strerror(-r));
 		return 1;
 	}
-	struct wc_shm_header *h = shm.hdr;
 	struct serve_out o = {0};
-	if (mkdir(outdir, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, "wirecheckctl: %s: %s\n", outdir, strerror(errno));
-		return 1;
-	}
-	if (serve_open(&o, outdir, h->linktype) != 0) {
-		serve_close(&o);
+	if (serve_outdir(&o, outdir) != 0) {
 		wc_shm_detach(&shm);
 		return 1;
 	}
-	atomic_store_explicit(&h->ctl_pid, (int32_t)getpid(), memory_order_relaxed);
-
-	const char *end = "done";
 	int rc = 0;
-	unsigned idle = 0;
-	for (;;) {
-		if (drain(h, &o)) {
-			idle = 0;
-			continue;
-		}
-		/* acquire: pairs with the dataplane's release of DONE, so the
-		 * drain below sees every event and final counter */
-		uint32_t st = atomic_load_explicit(&h->state, memory_order_acquire);
-		if (st == WC_SHM_DONE || st == WC_SHM_FAILED) {
-			drain(h, &o);
-			end = st == WC_SHM_DONE ? "done" : "dataplane_failed";
-			rc = st == WC_SHM_DONE ? 0 : 1;
-			break;
-		}
-		if (stop_requested) {
-			drain(h, &o);
-			end = "control_plane_stopped";
-			break;
-		}
-		if ((++idle & 1023) == 0 && !dataplane_alive(h)) {
-			drain(h, &o);
-			fprintf(stderr, "wirecheckctl: dataplane of %s (pid %d) is gone\n",
-				instance, h->dataplane_pid);
-			end = "dataplane_lost";
+	for (int first = 1;; first = 0) {
+		struct wc_shm_header *h = shm.hdr;
+		struct serve_ident id;
+		serve_ident_of(&shm, &id);
+		int32_t holder = 0;
+		/* a dead instance whose final stats a serve wrote: nothing left */
+		int finished = h->ctl.final_written && !serve_dataplane_alive(h);
+		int lost = finished;
+		if (finished && first && until_done) {
+			fprintf(stderr, "wirecheckctl: the dataplane of %s is gone and its "
+					"outputs are complete\n", instance);
 			rc = 1;
 			break;
 		}
-		if (idle > 64) {
-			fflush(o.events);
-			struct timespec ts = {0, 200000};
-			nanosleep(&ts, NULL);
+		if (!finished) {
+			/* an offline run starts its files; anything else continues them */
+			r = serve_attach(&o, h, until_done && serve_instance_fresh(h), &holder);
+			if (r == -EBUSY && first) {
+				fprintf(stderr, "wirecheckctl: instance %s is already served by "
+						"pid %d\n", instance, (int)holder);
+				rc = 1;
+				break;
+			}
+			if (r && r != -EBUSY) {
+				rc = 1;
+				break;
+			}
+			lost |= r == -EBUSY; /* another serve has it: wait for the next */
+			if (r == 0) {
+				const char *end = serve_instance(instance, &shm, &o, &rc);
+				if (!end)
+					break; /* output error */
+				lost = !strcmp(end, "dataplane_lost") ||
+				       !strcmp(end, "instance_replaced");
+				write_stats(&o, h, end, strcmp(end, "control_plane_stopped") != 0);
+				serve_detach(h);
+			}
 		}
+		if (until_done || stop_requested || (!serve_follow && !lost))
+			break;
+		fprintf(stderr, "wirecheckctl: waiting for the next instance %s\n", instance);
+		fflush(stderr);
+		struct wc_shm next;
+		if (serve_wait_next(instance, &id, &next, &stop_requested) != 0) {
+			rc = 0; /* stopped while waiting: every instance was written */
+			break;
+		}
+		wc_shm_detach(&shm);
+		shm = next;
+		rc = 0;
+		fprintf(stderr, "wirecheckctl: attached to the next instance %s (pid %d)\n",
+			instance, shm.hdr->dataplane_pid);
 	}
-	(void)until_done;
-	eve_write_stats(o.events, h, end);
-	atomic_store_explicit(&h->ctl_pid, 0, memory_order_relaxed);
-	if (serve_close(&o) != 0) {
-		fprintf(stderr, "wirecheckctl: writing %s failed\n", outdir);
+	if (serve_out_close(&o) != 0) {
+		fprintf(stderr, "wirecheckctl: writing %s failed\n", o.dir);
 		rc = 1;
 	}
 	wc_shm_detach(&shm);
 	return rc;
-}
-
-static int cmd_stats(const char *instance, int as_json)
-{
-	struct wc_shm shm;
-	int r = wc_shm_attach(instance, &shm);
-	if (r) {
-		fprintf(stderr, "wirecheckctl: instance %s: %s\n", instance,
-			r == -EPROTO ? "incompatible shared memory layout" : strerror(-r));
-		return 1;
-	}
-	if (as_json) {
-		eve_write_stats(stdout, shm.hdr, "live");
-	} else {
-		struct wc_counters c;
-		wc_shm_sum_counters(shm.hdr, &c);
-		printf("instance %s (%s), %u workers\n", shm.hdr->instance,
-		       shm.hdr->source, shm.hdr->n_workers);
-		printf("packets %llu  bytes %llu\n", (unsigned long long)c.packets,
-		       (unsigned long long)c.bytes);
-		printf("%-8s %12s %10s %10s %10s %12s\n", "", "good", "bad", "partial",
-		       "zero", "unverifiable");
-		for (int l = 0; l < WC_LAYER_COUNT; l++)
-			printf("%-8s %12llu %10llu %10llu %10llu %12llu\n",
-			       wc_csum_layer_name(l),
-			       (unsigned long long)c.csum[l][WC_VERDICT_GOOD],
-			       (unsigned long long)c.csum[l][WC_VERDICT_BAD],
-			       (unsigned long long)c.csum[l][WC_VERDICT_PARTIAL],
-			       (unsigned long long)c.csum[l][WC_VERDICT_ZERO],
-			       (unsigned long long)c.csum[l][WC_VERDICT_UNVERIFIABLE]);
-		for (int a = 0; a < WC_ANOM_COUNT; a++)
-			if (c.anomalies[a])
-				printf("%-26s %llu\n", wc_anomaly_name(a),
-				       (unsigned long long)c.anomalies[a]);
-	}
-	wc_shm_detach(&shm);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -283,12 +294,15 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (cli_is_command(cmd)) /* stats, flows, events, top: cli.c */
+		return cli_main(argc, argv);
 	const char *instance = "wirecheck", *outdir = "wirecheck-out";
-	int until_done = 0, as_json = 0;
+	int until_done = 0;
 	static const struct option lopts[] = {
 		{"instance", required_argument, NULL, 'n'},
 		{"output", required_argument, NULL, 'o'},
 		{"until-done", no_argument, NULL, 'd'},
+		{"follow", no_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},
 		{"metrics", required_argument, NULL, 'm'},
 		{"ipfix", required_argument, NULL, 'x'},
@@ -309,10 +323,20 @@ int main(int argc, char **argv)
 		case 'd':
 			until_done = 1;
 			break;
-		case 'j':
-			as_json = 1;
+		case 'F':
+			serve_follow = 1;
 			break;
-		case 'm':
+		case 'j':
+			break; /* serve writes JSON files; --json is for the commands of cli.c */
+		case 'm': {
+			char merr[256];
+			if (metrics_parse_addr(optarg, NULL, NULL, merr, sizeof(merr)) != 0) {
+				fprintf(stderr, "wirecheckctl: %s\n", merr);
+				return 2;
+			}
+			metrics_addr = optarg;
+			break;
+		}
 		case 'x':
 			fprintf(stderr, "wirecheckctl: option --%s is not built yet "
 					"(see README: not done yet)\n",
@@ -341,13 +365,16 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (!strcmp(cmd, "serve"))
-		return cmd_serve(instance, outdir, until_done);
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats(instance, as_json);
-	if (!strcmp(cmd, "flows") || !strcmp(cmd, "events") || !strcmp(cmd, "top")) {
-		fprintf(stderr, "wirecheckctl %s: not built yet (see README)\n", cmd);
-		return 2;
+	if (!strcmp(cmd, "serve")) {
+		char merr[256];
+		if (metrics_addr &&
+		    !(metrics = metrics_start(metrics_addr, instance, merr, sizeof(merr)))) {
+			fprintf(stderr, "wirecheckctl: %s\n", merr);
+			return 1;
+		}
+		int rc = cmd_serve(instance, outdir, until_done);
+		metrics_stop(metrics); /* after serve's last drain and detach */
+		return rc;
 	}
 	fprintf(stderr, "wirecheckctl: unknown command '%s'\n", cmd);
 	usage(stderr);

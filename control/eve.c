@@ -2,6 +2,7 @@
 #include "eve.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,8 +72,10 @@ static void hex16(struct wc_json *j, const char *key, uint16_t v)
 	json_str(j, key, buf);
 }
 
+#define NO_SEQ UINT64_MAX
+
 static void event_header(struct wc_json *j, const struct wc_event *e,
-			 const char *type)
+			 const char *type, uint64_t seq)
 {
 	char ts[64], pbuf[8];
 	eve_timestamp(e->ts_ns, ts, sizeof(ts));
@@ -82,6 +85,10 @@ static void event_header(struct wc_json *j, const struct wc_event *e,
 	if (e->pcap_cnt)
 		json_u64(j, "pcap_cnt", e->pcap_cnt);
 	json_str(j, "event_type", type);
+	if (seq != NO_SEQ) {
+		json_u64(j, "worker", e->worker);
+		json_u64(j, "event_seq", seq);
+	}
 	if (e->family == 4 || e->family == 6) {
 		addr(j, "src_ip", e->family, e->src_ip);
 		if (e->proto == 6 || e->proto == 17)
@@ -105,14 +112,15 @@ static void event_header(struct wc_json *j, const struct wc_event *e,
 	}
 }
 
-void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame)
+static void write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame,
+			  uint64_t seq)
 {
 	struct wc_json j;
 	const struct wc_anomaly_detail *d = &e->u.anomaly;
 	enum wc_anomaly t = (enum wc_anomaly)d->type;
 
 	json_begin(&j, f);
-	event_header(&j, e, "anomaly");
+	event_header(&j, e, "anomaly", seq);
 	json_obj(&j, "anomaly");
 	json_str(&j, "type", wc_anomaly_name(t));
 	json_str(&j, "layer", t == WC_ANOM_CHECKSUM_PARTIAL
@@ -212,22 +220,35 @@ static void dir_counters(struct wc_json *j, const char *key, const struct wc_flo
 	json_obj_end(j);
 }
 
-void eve_write_flow(FILE *out, const struct wc_event *e)
+void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame)
+{
+	write_anomaly(f, e, evidence_frame, NO_SEQ);
+}
+
+void eve_write_anomaly_seq(FILE *f, const struct wc_event *e, uint64_t evidence_frame,
+			   uint64_t seq)
+{
+	write_anomaly(f, e, evidence_frame, seq);
+}
+
+/* reason: NULL for the flow's own end reason */
+static void write_flow(FILE *out, const struct wc_event *e, uint64_t seq, const char *reason)
 {
 	const struct wc_flow *f = &e->u.flow;
-	const struct wc_flow_dir *cs = &f->dir[f->client], *sc = &f->dir[!f->client];
+	/* the record comes from shared memory: never index past dir[1] */
+	const struct wc_flow_dir *cs = &f->dir[f->client & 1], *sc = &f->dir[!(f->client & 1)];
 	struct wc_json j;
 	char ts[64];
 
 	json_begin(&j, out);
-	event_header(&j, e, "flow");
+	event_header(&j, e, "flow", seq);
 	json_obj(&j, "flow");
 	eve_timestamp(f->first_ns, ts, sizeof(ts));
 	json_str(&j, "start", ts);
 	eve_timestamp(f->last_ns, ts, sizeof(ts));
 	json_str(&j, "end", ts);
 	json_u64(&j, "age_us", (f->last_ns - f->first_ns) / 1000);
-	json_str(&j, "reason", wc_flow_end_name(f->end));
+	json_str(&j, "reason", reason ? reason : wc_flow_end_name(f->end));
 	json_u64(&j, "pkts_toserver", cs->pkts);
 	json_u64(&j, "pkts_toclient", sc->pkts);
 	json_u64(&j, "bytes_toserver", cs->bytes);
@@ -301,6 +322,42 @@ void eve_write_flow(FILE *out, const struct wc_event *e)
 	json_end(&j);
 }
 
+void eve_write_flow(FILE *out, const struct wc_event *e)
+{
+	write_flow(out, e, NO_SEQ, NULL);
+}
+
+void eve_write_flow_seq(FILE *out, const struct wc_event *e, uint64_t seq)
+{
+	write_flow(out, e, seq, NULL);
+}
+
+void eve_write_flow_entry(FILE *out, const struct wc_flow *f, uint32_t worker)
+{
+	/* the event a flow of this entry would end with */
+	struct wc_event e;
+	uint8_t c = f->client & 1;
+	memset(&e, 0, offsetof(struct wc_event, u));
+	e.kind = WC_EVENT_FLOW;
+	e.family = f->key.family;
+	e.proto = f->key.proto;
+	memcpy(e.src_ip, f->key.addr[c], 16);
+	memcpy(e.dst_ip, f->key.addr[!c], 16);
+	e.sport = f->key.port[c];
+	e.dport = f->key.port[!c];
+	e.nvlan = (uint8_t)(f->key.vlan[0] ? (f->key.vlan[1] ? 2 : 1) : 0);
+	memcpy(e.vlan, f->key.vlan, sizeof(e.vlan));
+	e.tunnel_type = f->key.tunnel_type;
+	e.tunnel_id = f->key.tunnel_id;
+	e.flow_id = f->id;
+	e.worker = worker;
+	e.ts_ns = f->last_ns;
+	e.u.flow = *f;
+	e.u.flow.client = c;
+	/* a live entry has not ended: its reason says so */
+	write_flow(out, &e, NO_SEQ, f->end ? NULL : "active");
+}
+
 static void stats_body(struct wc_json *j, const struct wc_counters *c)
 {
 	json_u64(j, "packets", c->packets);
@@ -362,8 +419,9 @@ void eve_write_stats(FILE *f, struct wc_shm_header *h, const char *reason)
 	json_begin(&j, f);
 	json_str(&j, "timestamp", ts);
 	json_str(&j, "event_type", "stats");
-	json_str(&j, "instance", h->instance);
-	json_str(&j, "source", h->source);
+	/* bounded: the header is shared memory, its strings may lack a NUL */
+	json_strn(&j, "instance", h->instance, strnlen(h->instance, sizeof(h->instance)));
+	json_strn(&j, "source", h->source, strnlen(h->source, sizeof(h->source)));
 	json_u64(&j, "workers", h->n_workers);
 	json_strn(&j, "clock", h->clock, strnlen(h->clock, sizeof(h->clock)));
 	json_str(&j, "end", reason);

@@ -22,3 +22,16 @@ const char *wc_flow_end_name(unsigned e)
 {
 	return e < sizeof(end_names) / sizeof(end_names[0]) ? end_names[e] : "unknown";
 }
+
+uint64_t wc_flow_trouble(const struct wc_flow *f)
+{
+	uint64_t s = 0;
+	for (int d = 0; d < 2; d++) {
+		const struct wc_flow_dir *x = &f->dir[d];
+		s += 4ull * x->csum_bad + x->retx + x->dupacks / 4 + x->zero_win + x->ooo;
+	}
+	s += 8ull * f->ack_stalls;
+	if (f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA))
+		s += 16;
+	return s;
+}

@@ -153,5 +153,9 @@ struct wc_flow {
 
 const char *wc_tcp_state_name(unsigned s);
 const char *wc_flow_end_name(unsigned e);
+/* Trouble score ranking flows (summary, `wirecheckctl flows|top`): bad
+ * checksums, retransmissions, dup ACKs, zero windows, reordering, ACK
+ * stalls, VIP asymmetry and RST after the first data. */
+uint64_t wc_flow_trouble(const struct wc_flow *f);
 
 #endif

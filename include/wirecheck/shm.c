@@ -168,13 +168,13 @@ int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out)
 	return 0;
 }
 
-int wc_shm_attach(const char *instance, struct wc_shm *out)
+static int attach(const char *instance, struct wc_shm *out, int writable)
 {
 	memset(out, 0, sizeof(*out));
 	int r = wc_shm_path(instance, out->path, sizeof(out->path));
 	if (r)
 		return r;
-	int fd = open(out->path, O_RDWR | O_CLOEXEC);
+	int fd = open(out->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -182,7 +182,8 @@ int wc_shm_attach(const char *instance, struct wc_shm *out)
 		close(fd);
 		return -EPROTO;
 	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *m = mmap(NULL, (size_t)st.st_size,
+		       writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	int e = errno;
 	close(fd);
 	if (m == MAP_FAILED)
@@ -192,18 +193,37 @@ int wc_shm_attach(const char *instance, struct wc_shm *out)
 	    h->abi_version != WC_SHM_ABI_VERSION || h->header_size != sizeof(*h) ||
 	    h->event_size != sizeof(struct wc_event) ||
 	    h->total_size > (uint64_t)st.st_size || h->n_workers == 0 ||
-	    h->n_workers > WC_MAX_WORKERS) {
+	    h->n_workers > WC_MAX_WORKERS || h->ring_slots == 0 ||
+	    (h->ring_slots & (h->ring_slots - 1)) ||
+	    /* the ring, then the flow entries, inside a worker block: readers
+	     * walk them and must not fault on a damaged header */
+	    sizeof(struct wc_worker_shm) + (uint64_t)h->ring_slots * h->event_size >
+		    h->flows_offset ||
+	    h->flows_offset + (uint64_t)h->flow_capacity * sizeof(struct wc_flow) >
+		    h->worker_size) {
 		munmap(m, (size_t)st.st_size);
 		return -EPROTO;
 	}
 	for (uint32_t i = 0; i < h->n_workers; i++)
-		if (h->worker_offset[i] + h->worker_size > h->total_size) {
+		if (h->worker_offset[i] > h->total_size ||
+		    h->worker_offset[i] + h->worker_size > h->total_size ||
+		    wc_shm_worker(h, i)->ring.slots != h->ring_slots) {
 			munmap(m, (size_t)st.st_size);
 			return -EPROTO;
 		}
 	out->hdr = h;
 	out->size = (uint64_t)st.st_size;
 	return 0;
+}
+
+int wc_shm_attach(const char *instance, struct wc_shm *out)
+{
+	return attach(instance, out, 1);
+}
+
+int wc_shm_attach_ro(const char *instance, struct wc_shm *out)
+{
+	return attach(instance, out, 0);
 }
 
 void wc_shm_detach(struct wc_shm *s)

@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 3u
+#define WC_SHM_ABI_VERSION 4u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_SENDER_SLOTS 1024 /* per-worker sender tally table */
@@ -59,6 +59,32 @@ enum wc_shm_state {
 enum wc_ring_policy {
 	WC_RING_DROP = 0, /* live capture: never block a worker */
 	WC_RING_WAIT = 1, /* offline file: wait for the consumer */
+};
+
+enum wc_ctl_journal {
+	WC_JOURNAL_IDLE = 0,
+	WC_JOURNAL_PENDING = 1,   /* a batch is being written after the offsets below */
+	WC_JOURNAL_COMMITTED = 2, /* the batch is in the files; tail[] is to be stored */
+};
+
+/* The control plane's own area of the header: `serve` writes it, the
+ * dataplane only zeroes it at creation. It records where serve writes (for
+ * `wirecheckctl events`) and journals each batch of events so that a serve
+ * killed at any instruction is continued by the next one exactly once:
+ * PENDING with the files' sizes before the batch and the ring positions
+ * after it, then the batch is written and flushed, then COMMITTED, then
+ * the ring tails are stored, then IDLE. A restarted serve truncates the
+ * files back to the recorded sizes (PENDING: the batch will be read again)
+ * or stores the recorded tails (COMMITTED). See control/serve_io.c. */
+struct wc_ctl_area {
+	_Atomic uint32_t journal; /* enum wc_ctl_journal */
+	uint32_t pending_final;   /* the batch holds the instance's final stats event */
+	uint32_t final_written;   /* the final stats event of this instance is written */
+	uint32_t pad;
+	uint64_t events_off;   /* events.json size before the batch */
+	uint64_t evidence_off; /* evidence.pcap size before the batch */
+	uint64_t tail[WC_MAX_WORKERS]; /* ring tails once the batch is written */
+	char outdir[1024];     /* absolute output directory of the serving control plane */
 };
 
 struct wc_shm_header {
@@ -89,6 +115,8 @@ struct wc_shm_header {
 	_Atomic uint64_t heartbeat_ns; /* wall clock, bumped by the main thread */
 	_Atomic uint32_t state;
 	_Atomic int32_t ctl_pid; /* attached control plane, 0 if none */
+	uint32_t pad_ctl;
+	struct wc_ctl_area ctl;  /* written by the control plane only */
 };
 
 /* Per-worker counters: one writer (the worker). SPEC §5 stats keys. */
@@ -262,6 +290,10 @@ int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out);
 /* Map an existing instance read-write (the consumer owns ring tails).
  * -ENOENT when absent, -EPROTO on magic/ABI/size mismatch. */
 int wc_shm_attach(const char *instance, struct wc_shm *out);
+/* Map an existing instance read-only (PROT_READ, O_RDONLY): what the
+ * operator commands (stats, flows, events, top) need; read access to the
+ * file suffices, nothing the dataplane reads can change. */
+int wc_shm_attach_ro(const char *instance, struct wc_shm *out);
 void wc_shm_detach(struct wc_shm *s);
 /* Remove the backing file. */
 int wc_shm_unlink(const char *instance);
