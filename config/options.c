@@ -119,6 +119,10 @@ const struct wc_opt wc_options[] = {
 	 .help = "directory for events.json and evidence.pcap"},
 	{.name = "quiet", .short_name = 'q', .key = "output.quiet", .type = WC_OPT_BOOL,
 	 .offset = OFF(quiet), .def = "0", .help = "do not print the summary"},
+	{.name = "metrics", .key = "output.metrics", .type = WC_OPT_STR,
+	 .offset = OFF(metrics), .metavar = "[ADDR:]PORT",
+	 .help = "Prometheus /metrics on the control plane wirecheck starts "
+		 "(127.0.0.1 unless an address is given)"},
 	{.name = "no-control-plane", .key = "output.no_control_plane", .type = WC_OPT_BOOL,
 	 .offset = OFF(no_control_plane), .def = "0",
 	 .help = "live: do not start wirecheckctl serve (run it yourself with -n)"},

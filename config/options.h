@@ -51,6 +51,7 @@ struct wc_config {
 	uint32_t queues;
 	uint64_t cores;          /* CPUs for the workers, bit n = CPU n; 0 = default */
 	int no_control_plane;
+	const char *metrics; /* passed to the control plane it starts */
 	int busy_poll;
 	int null_analysis;
 	int quiet;

@@ -119,8 +119,13 @@ static int spawn_control_plane(const char *argv0, struct run *r)
 		/* the control plane stops on its own when the dataplane is DONE;
 		 * a terminal's SIGINT must not cut its final flush short */
 		signal(SIGINT, SIG_IGN);
-		execl(ctl, "wirecheckctl", "serve", "-n", r->instance, "-o", r->cfg->outdir,
-		      "--until-done", (char *)NULL);
+		if (r->cfg->metrics)
+			execl(ctl, "wirecheckctl", "serve", "-n", r->instance, "-o",
+			      r->cfg->outdir, "--until-done", "--metrics", r->cfg->metrics,
+			      (char *)NULL);
+		else
+			execl(ctl, "wirecheckctl", "serve", "-n", r->instance, "-o",
+			      r->cfg->outdir, "--until-done", (char *)NULL);
 		fprintf(stderr, "wirecheck: cannot run %s: %s\n", ctl, strerror(errno));
 		_exit(127);
 	}

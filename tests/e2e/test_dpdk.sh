@@ -156,10 +156,20 @@ done
 FILE="$HERE/tests/pcap/seed-incidents/input.pcap"
 inst="wcdpdk$$-inf"
 eal_next
-start "$inst" "$T/out-inf" -- "${EAL[@]}" -l 0-1 --vdev "net_pcap0,rx_pcap=$FILE,infinite_rx=1"
+MPORT=$((20000 + $$ % 20000))
+start "$inst" "$T/out-inf" --metrics "127.0.0.1:$MPORT" -- "${EAL[@]}" -l 0-1 \
+	--vdev "net_pcap0,rx_pcap=$FILE,infinite_rx=1"
 n1=$(wait_packets "$inst" 2510 15)
 sleep 0.5
 n2=$(packets "$inst")
+# --metrics on wirecheck reaches the control plane it starts
+scraped=$(curl -s --max-time 3 "http://127.0.0.1:$MPORT/metrics" |
+	awk '/^wirecheck_packets_total/ {s += $2} END {print s + 0}')
+if [ "${scraped:-0}" -gt 0 ] 2>/dev/null; then
+	ok "wirecheck --metrics: the started control plane serves /metrics ($scraped packets)"
+else
+	bad "wirecheck --metrics: no wirecheck_packets_total on 127.0.0.1:$MPORT"
+fi
 stop INT
 last=$(tail -1 "$T/out-inf/events.json" 2>/dev/null | /usr/bin/python3 -c \
 	'import json,sys; e=json.load(sys.stdin); print(e["event_type"], e["packets"])' 2>/dev/null)
