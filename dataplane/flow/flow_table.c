@@ -152,12 +152,10 @@ static void remove_entry(struct wc_flow_table *t, struct wc_flow *f)
 	}
 	list_unlink(t, f);
 	/* the entry is free: readers see state NONE with an even seq */
-	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
-	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	uint32_t s = wc_flow_write_begin(f);
 	memset((char *)f + sizeof(f->seq), 0, sizeof(*f) - sizeof(f->seq));
 	f->lru_next = t->free_head;
-	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+	wc_flow_write_end(f, s);
 	t->free_head = me;
 	t->count--;
 }
@@ -208,15 +206,13 @@ struct wc_flow *wc_flow_table_insert(struct wc_flow_table *t,
 	uint32_t me = t->free_head;
 	struct wc_flow *f = ent(t, me);
 	t->free_head = f->lru_next;
-	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
-	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	uint32_t s = wc_flow_write_begin(f);
 	f->key = *k;
 	f->hash = hash;
 	f->first_ns = f->last_ns = f->state_since_ns = f->lru_ns = now_ns;
 	f->lru_next = f->lru_prev = 0;
 	list_append(t, f, list);
-	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+	wc_flow_write_end(f, s);
 	uint32_t i = hash & t->mask;
 	while (t->index[i])
 		i = (i + 1) & t->mask;

@@ -73,6 +73,22 @@ void wc_track_fini(struct wc_worker *w)
 
 /* ---- keys ---------------------------------------------------------- */
 
+/* Place two endpoints in the key's normalised order (side 0 is the lower
+ * address, then port; both directions of a flow give the same key).
+ * Returns the side endpoint a landed on. The key's unused address bytes
+ * must already be zero. */
+static int key_set_ends(struct wc_flow_key *k, const uint8_t *a, uint16_t pa,
+			const uint8_t *b, uint16_t pb, unsigned alen)
+{
+	int c = memcmp(a, b, alen);
+	int swap = c > 0 || (c == 0 && pa > pb);
+	memcpy(k->addr[swap], a, alen);
+	memcpy(k->addr[!swap], b, alen);
+	k->port[swap] = pa;
+	k->port[!swap] = pb;
+	return swap;
+}
+
 /* Build the normalised key of the packet's tracked layer; *from is the key
  * side that sent the packet. */
 static void build_key(const struct wc_pkt *p, unsigned idx, struct wc_flow_key *k,
@@ -93,12 +109,7 @@ static void build_key(const struct wc_pkt *p, unsigned idx, struct wc_flow_key *
 				sp = dp = p->l4.icmp.id;
 		}
 	}
-	int c = memcmp(ip->src, ip->dst, alen);
-	int swap = c > 0 || (c == 0 && sp > dp);
-	memcpy(k->addr[swap], ip->src, alen);
-	memcpy(k->addr[!swap], ip->dst, alen);
-	k->port[swap] = sp;
-	k->port[!swap] = dp;
+	int swap = key_set_ends(k, ip->src, sp, ip->dst, dp, alen);
 	/* VLAN ids of the outermost Ethernet, tunnel of the tracked layer */
 	k->vlan[0] = p->ip[0].nvlan > 0 ? p->ip[0].vlan[0] : 0;
 	k->vlan[1] = p->ip[0].nvlan > 1 ? p->ip[0].vlan[1] : 0;
@@ -276,28 +287,17 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 			raise_flow_pkt(w, p, idx, f, WC_ANOM_SYNACK_UNEXPECTED_SOURCE, &d);
 			/* the SYN's own flow is part of the same incident */
 			struct wc_flow_key k = f->key;
-			uint8_t c = f->client;
-			memcpy(k.addr[!c], s->server, 16);
-			k.port[!c] = s->server_port;
-			int sw = memcmp(k.addr[0], k.addr[1], 16) > 0 ||
-				 (memcmp(k.addr[0], k.addr[1], 16) == 0 && k.port[0] > k.port[1]);
-			if (sw) {
-				uint8_t a[16];
-				memcpy(a, k.addr[0], 16);
-				memcpy(k.addr[0], k.addr[1], 16);
-				memcpy(k.addr[1], a, 16);
-				uint16_t pt = k.port[0];
-				k.port[0] = k.port[1];
-				k.port[1] = pt;
-			}
+			uint8_t client[16];
+			memcpy(client, f->key.addr[f->client], 16);
+			memset(k.addr, 0, sizeof(k.addr));
+			key_set_ends(&k, client, f->key.port[f->client], s->server,
+				     s->server_port, 16); /* zero-padded for IPv4 */
 			struct wc_flow *orig = wc_flow_table_lookup(w->track.table, &k,
 								    wc_flow_key_hash(&k));
 			if (orig && orig != f) {
-				uint32_t s = atomic_load_explicit(&orig->seq, memory_order_relaxed);
-				atomic_store_explicit(&orig->seq, s + 1, memory_order_relaxed);
-				atomic_thread_fence(memory_order_release);
+				uint32_t s = wc_flow_write_begin(orig);
 				orig->flags |= WC_FLOW_VIP_ASYMMETRY;
-				atomic_store_explicit(&orig->seq, s + 2, memory_order_release);
+				wc_flow_write_end(orig, s);
 			}
 		}
 	}
@@ -717,9 +717,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 	}
 
 	/* sequence lock: odd while the entry changes */
-	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
-	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	uint32_t s = wc_flow_write_begin(f);
 
 	struct wc_flow_dir *dir = &f->dir[from];
 	dir->pkts++;
@@ -736,7 +734,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 		icmp_echo(f, p);
 
 	wc_flow_table_touch(t->table, f, list_of(f), p->ts_ns);
-	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+	wc_flow_write_end(f, s);
 }
 
 void wc_track_expire(struct wc_worker *w)

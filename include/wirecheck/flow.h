@@ -151,6 +151,23 @@ struct wc_flow {
 	struct wc_flow_dir dir[2];
 };
 
+/* Writer side of the sequence lock (the worker only): begin returns the
+ * even value to hand to end. */
+static inline uint32_t wc_flow_write_begin(struct wc_flow *f)
+{
+	uint32_t s = atomic_load_explicit(&f->seq, memory_order_relaxed);
+	atomic_store_explicit(&f->seq, s + 1, memory_order_relaxed);
+	/* release fence: the odd value is visible before any change */
+	atomic_thread_fence(memory_order_release);
+	return s;
+}
+
+static inline void wc_flow_write_end(struct wc_flow *f, uint32_t s)
+{
+	/* release: the changes are visible before the even value */
+	atomic_store_explicit(&f->seq, s + 2, memory_order_release);
+}
+
 const char *wc_tcp_state_name(unsigned s);
 const char *wc_flow_end_name(unsigned e);
 /* Trouble score ranking flows (summary, `wirecheckctl flows|top`): bad
