@@ -119,13 +119,15 @@ static int spawn_control_plane(const char *argv0, struct run *r)
 		/* the control plane stops on its own when the dataplane is DONE;
 		 * a terminal's SIGINT must not cut its final flush short */
 		signal(SIGINT, SIG_IGN);
-		if (r->cfg->metrics)
-			execl(ctl, "wirecheckctl", "serve", "-n", r->instance, "-o",
-			      r->cfg->outdir, "--until-done", "--metrics", r->cfg->metrics,
-			      (char *)NULL);
-		else
-			execl(ctl, "wirecheckctl", "serve", "-n", r->instance, "-o",
-			      r->cfg->outdir, "--until-done", (char *)NULL);
+		const char *args[10] = {"wirecheckctl", "serve", "-n", r->instance, "-o",
+					r->cfg->outdir, "--until-done"};
+		unsigned n = 7;
+		if (r->cfg->metrics) {
+			args[n++] = "--metrics";
+			args[n++] = r->cfg->metrics;
+		}
+		args[n] = NULL;
+		execv(ctl, (char *const *)args);
 		fprintf(stderr, "wirecheck: cannot run %s: %s\n", ctl, strerror(errno));
 		_exit(127);
 	}

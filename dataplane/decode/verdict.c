@@ -79,10 +79,8 @@ void wc_verdict_l4(struct wc_pkt *p, unsigned ip_idx, enum wc_csum_layer layer,
 	if (layer == WC_LAYER_UDP && found == 0) {
 		/* RFC 768: 0 = no checksum over IPv4. RFC 8200 §8.1 forbids it
 		 * over IPv6, except for tunnels (RFC 6935/6936: VXLAN, GENEVE). */
-		bool ok = ip->family == 4 || p->dport == VXLAN_PORT ||
-			  p->dport == GENEVE_PORT ||
-			  wc_rd16(seg + 2) == VXLAN_PORT ||
-			  wc_rd16(seg + 2) == GENEVE_PORT;
+		uint16_t dport = wc_rd16(seg + 2);
+		bool ok = ip->family == 4 || dport == VXLAN_PORT || dport == GENEVE_PORT;
 		wc_pkt_add_verdict(p, layer, ok ? WC_VERDICT_ZERO : WC_VERDICT_BAD,
 				   ip_idx, 0, 0);
 		return;
