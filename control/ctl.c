@@ -338,9 +338,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'x':
-			fprintf(stderr, "wirecheckctl: option --%s is not built yet "
-					"(see README: not done yet)\n",
-				c == 'm' ? "metrics" : "ipfix");
+			fprintf(stderr, "wirecheckctl: option --ipfix is not built yet "
+					"(see README: not done yet)\n");
 			return 2;
 		case 'h':
 			usage(stdout);
