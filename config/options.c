@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,56 @@ static int check_instance(const char *value, char *why, size_t len)
 	if (wc_shm_path(value, path, sizeof(path)) != 0) {
 		snprintf(why, len, "'%s' is not a valid instance name ([A-Za-z0-9_.-], < 64)",
 			 value);
+		return -1;
+	}
+	return 0;
+}
+
+/* --ipfix HOST:PORT: the shape only; the control plane resolves the name
+ * (control/ipfix.c). A bare IPv6 address needs brackets: [::1]:4739. */
+static int check_collector(const char *value, char *why, size_t len)
+{
+	const char *colon = strrchr(value, ':'), *port = colon ? colon + 1 : "";
+	const char *host_end = colon;
+	if (value[0] == '[') {
+		const char *rb = strchr(value, ']');
+		if (!rb || rb + 1 != colon || rb == value + 1)
+			host_end = NULL;
+	} else if (colon && memchr(value, ':', (size_t)(colon - value))) {
+		host_end = NULL;
+	}
+	char *end;
+	unsigned long p = strtoul(port, &end, 10);
+	if (!host_end || host_end == value || !isdigit((unsigned char)*port) || *end ||
+	    p == 0 || p > 65535) {
+		snprintf(why, len, "'%s' is not HOST:PORT (a name, an IPv4 address or [IPv6], "
+			 "and a UDP port 1-65535)", value);
+		return -1;
+	}
+	return 0;
+}
+
+int wc_group_id(const char *name, uint32_t *gid)
+{
+	const struct group *g = getgrnam(name);
+	if (!g) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(name, &end, 10);
+		if (!isdigit((unsigned char)name[0]) || *end || errno || v > 0x7fffffff ||
+		    !(g = getgrgid((gid_t)v)))
+			return -1;
+	}
+	*gid = (uint32_t)g->gr_gid;
+	return 0;
+}
+
+/* --shm-group: an existing group, by name or number */
+static int check_group(const char *value, char *why, size_t len)
+{
+	uint32_t gid;
+	if (wc_group_id(value, &gid) != 0) {
+		snprintf(why, len, "'%s' is not a group of this system", value);
 		return -1;
 	}
 	return 0;
@@ -113,16 +164,47 @@ const struct wc_opt wc_options[] = {
 	{.name = "ring-slots", .key = "events.ring_slots", .type = WC_OPT_U32,
 	 .offset = OFF(ring_slots), .def = "4096", .min = 8, .max = 1u << 20, .metavar = "N",
 	 .help = "event ring slots per worker (rounded up to a power of two)"},
+	{.name = "evidence-history", .key = "evidence.history", .type = WC_OPT_U32,
+	 .offset = OFF(evidence_history), .def = "1024", .min = 0, .max = 1u << 20,
+	 .metavar = "N",
+	 .help = "recent packets each worker keeps (first 152 bytes) so that an anomaly's "
+		 "evidence holds the packets of its flow before it (0 = none)"},
+	{.name = "evidence-context", .key = "evidence.context", .type = WC_OPT_U32,
+	 .offset = OFF(evidence_context), .def = "4", .min = 0,
+	 .max = WC_EVIDENCE_CONTEXT_MAX, .metavar = "N",
+	 .help = "earlier packets of its flow written to the evidence before an "
+		 "anomaly's packet (context_frames)"},
 	/* output */
 	{.name = "output", .short_name = 'o', .key = "output.dir", .type = WC_OPT_STR,
 	 .offset = OFF(outdir), .def = "wirecheck-out", .metavar = "DIR",
 	 .help = "directory for events.json and evidence.pcap"},
+	{.name = "evidence-max-bytes", .key = "evidence.max_bytes", .type = WC_OPT_U32,
+	 .offset = OFF(evidence_max_bytes), .def = "0", .min = 0, .max = UINT32_MAX,
+	 .metavar = "N",
+	 .help = "rotate the evidence pcap before it passes N bytes: evidence.pcap, then "
+		 "evidence-000001.pcap, ... (0 = one file)"},
+	{.name = "evidence-files", .key = "evidence.files", .type = WC_OPT_U32,
+	 .offset = OFF(evidence_files), .def = "10", .min = 0, .max = 999999,
+	 .metavar = "N",
+	 .help = "rotated evidence files kept, the oldest removed (0 = all)"},
 	{.name = "quiet", .short_name = 'q', .key = "output.quiet", .type = WC_OPT_BOOL,
 	 .offset = OFF(quiet), .def = "0", .help = "do not print the summary"},
 	{.name = "metrics", .key = "output.metrics", .type = WC_OPT_STR,
 	 .offset = OFF(metrics), .metavar = "[ADDR:]PORT",
 	 .help = "Prometheus /metrics on the control plane wirecheck starts "
 		 "(127.0.0.1 unless an address is given)"},
+	{.name = "ipfix", .key = "output.ipfix", .type = WC_OPT_STR, .offset = OFF(ipfix),
+	 .check = check_collector, .metavar = "HOST:PORT",
+	 .help = "IPFIX (RFC 7011, UDP): the control plane wirecheck starts sends one record "
+		 "per ended flow to this collector"},
+	{.name = "ipfix-template-refresh", .key = "output.ipfix_template_refresh",
+	 .type = WC_OPT_U32, .offset = OFF(ipfix_template_refresh_s), .def = "60", .min = 0,
+	 .max = 86400, .metavar = "SECONDS",
+	 .help = "IPFIX: resend the templates this often (0: in every message)"},
+	{.name = "shm-group", .key = "output.shm_group", .type = WC_OPT_STR,
+	 .offset = OFF(shm_group), .check = check_group, .metavar = "GROUP",
+	 .help = "create the shared memory 0640 owned by this group (default 0600): its "
+		 "members run wirecheckctl stats|flows|events|top without root"},
 	{.name = "no-control-plane", .key = "output.no_control_plane", .type = WC_OPT_BOOL,
 	 .offset = OFF(no_control_plane), .def = "0",
 	 .help = "live: do not start wirecheckctl serve (run it yourself with -n)"},

@@ -37,6 +37,10 @@ struct wc_config {
 	uint32_t mtu;
 	uint32_t rate_limit;
 	uint32_t ring_slots;
+	uint32_t evidence_history;   /* recent packets kept per worker */
+	uint32_t evidence_context;   /* earlier packets of the flow per anomaly */
+	uint32_t evidence_max_bytes; /* evidence file rotation size, 0 = none */
+	uint32_t evidence_files;     /* evidence files kept, 0 = all */
 	uint32_t workers;
 	uint32_t max_flows;
 	uint32_t tcp_timeout_s;
@@ -52,6 +56,9 @@ struct wc_config {
 	uint64_t cores;          /* CPUs for the workers, bit n = CPU n; 0 = default */
 	int no_control_plane;
 	const char *metrics; /* passed to the control plane it starts */
+	const char *ipfix;   /* collector HOST:PORT, passed on likewise */
+	uint32_t ipfix_template_refresh_s;
+	const char *shm_group; /* group that may read the shm (0640), NULL = 0600 */
 	int busy_poll;
 	int null_analysis;
 	int quiet;
@@ -141,6 +148,9 @@ int wc_parse_cpulist(const char *s, unsigned max_cpu, uint64_t *mask, char *err,
 /* Port index of a capture.port_mtu entry: its number, or the position of
  * the name in the comma-separated interface list ifaces. -1 if neither. */
 int wc_port_mtu_index(const struct wc_port_mtu *e, const char *ifaces);
+
+/* The id of a group given by name or number: 0, or -1 when there is none. */
+int wc_group_id(const char *name, uint32_t *gid);
 
 void wc_config_usage(const char *prog, void *stream);
 

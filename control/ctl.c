@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "eve.h"
+#include "ipfix.h"
 #include "json.h"
 #include "cli.h"
 #include "metrics.h"
@@ -31,6 +32,14 @@ static int serve_follow; /* serve --follow */
 /* serve --metrics ADDR:PORT: the Prometheus endpoint (metrics.c), or NULL */
 static const char *metrics_addr;
 static struct wc_metrics *metrics;
+/* serve --ipfix HOST:PORT: flow records to a collector (ipfix.c), or NULL */
+static const char *ipfix_addr;
+static uint32_t ipfix_refresh_s = 60;
+/* serve --evidence-max-bytes / --evidence-files, else the instance's */
+static uint64_t evidence_max_bytes;
+static uint32_t evidence_keep;
+static int evidence_cli; /* struct serve_out.evidence_cfg_cli */
+static struct ipfix_exporter *ipfix;
 
 static void on_signal(int sig)
 {
@@ -42,7 +51,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: wirecheckctl serve [-n INSTANCE] [-o DIR] [--until-done | --follow]\n"
-		"                          [--metrics ADDR:PORT]\n\n"
+		"                          [--metrics ADDR:PORT] [--ipfix HOST:PORT]\n\n"
 		"  -n, --instance NAME  instance to attach to (default: wirecheck)\n"
 		"  -o, --output DIR     where serve writes events.json and evidence.pcap\n"
 		"                       (appended to: a restarted serve continues them)\n"
@@ -54,41 +63,101 @@ static void usage(FILE *f)
 		"      --follow         wait for the next instance after a clean end too\n"
 		"      --metrics ADDR:PORT  Prometheus endpoint, GET /metrics (a port alone\n"
 		"                       binds 127.0.0.1; [IPv6]:PORT too)\n"
-		"      --ipfix: not built yet (README)\n\n");
+		"      --ipfix HOST:PORT  IPFIX (RFC 7011, UDP): one record per ended flow\n"
+		"                       to a collector (nfcapd, pmacct, ...)\n"
+		"      --ipfix-template-refresh SECONDS  resend the templates this often\n"
+		"                       (default 60; 0: in every message)\n"
+		"      --evidence-max-bytes N  start a new evidence file before one passes N\n"
+		"                       bytes: evidence.pcap, evidence-000001.pcap, ... (0: one\n"
+		"                       file; default: as the dataplane was configured)\n"
+		"      --evidence-files N  rotated evidence files kept, the oldest removed\n"
+		"                       (0: all; default: as the dataplane was configured)\n\n");
 	cli_usage(f);
 }
 
-/* One event into the files; seq: its position in its worker's ring. */
+/* Wall clock in ms: IPFIX export times and template refresh. */
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Does this anomaly's packet repeat the frame written last (one packet,
+ * several anomalies)? */
+static int same_frame(const struct serve_out *o, const struct wc_event *e, uint32_t snap)
+{
+	return snap && o->evidence_frames && o->last_snap && e->worker == o->last_worker &&
+	       e->pcap_cnt == o->last_pcap_cnt && e->ts_ns == o->last_ts_ns &&
+	       snap == o->last_snap && !memcmp(e->data, o->last_data, snap);
+}
+
+static uint32_t snap_of(const struct wc_event *e)
+{
+	return e->snap_len < WC_EVENT_SNAP ? e->snap_len : WC_EVENT_SNAP;
+}
+
+/* Evidence bytes (pcap record headers included) of the records from pos
+ * on that go into one file: an anomaly's context packets and its own.
+ * The worker publishes them in one commit, so they are all below end. */
+static uint64_t group_bytes(const struct serve_out *o, struct wc_worker_shm *ws,
+			    uint64_t pos, uint64_t end)
+{
+	uint64_t b = 0;
+	for (; pos < end; pos++) {
+		const struct wc_event *e = wc_ring_slot(ws, pos);
+		uint32_t snap = snap_of(e);
+		if (e->kind == WC_EVENT_PACKET) {
+			b += 16 + snap;
+			continue;
+		}
+		if (e->kind == WC_EVENT_ANOMALY && snap && (b || !same_frame(o, e, snap)))
+			b += 16 + snap;
+		break;
+	}
+	return b;
+}
+
+/* One event into the files; seq: its number among its worker's events. */
 static void write_event(struct serve_out *o, const struct wc_event *e, uint64_t seq)
 {
 	if (e->kind == WC_EVENT_FLOW) {
 		metrics_observe_flow(metrics, &e->u.flow);
+		ipfix_add_flow(ipfix, &e->u.flow, wall_ms());
 		eve_write_flow_seq(o->events, e, seq);
+		return;
+	}
+	uint32_t snap = snap_of(e);
+	if (e->kind == WC_EVENT_PACKET) {
+		/* a packet of the flow before the anomaly that follows */
+		uint64_t frame = serve_evidence_write(o, e->ts_ns, snap, e->wirelen, e->data);
+		o->last_snap = 0; /* the last frame is no anomaly's own now */
+		if (o->n_ctx < WC_EVIDENCE_CONTEXT_MAX)
+			o->ctx[o->n_ctx++] = frame;
 		return;
 	}
 	if (e->kind != WC_EVENT_ANOMALY)
 		return; /* unknown kind from a newer dataplane: skipped */
-	uint64_t frame = 0;
-	uint32_t snap = e->snap_len < WC_EVENT_SNAP ? e->snap_len : WC_EVENT_SNAP;
-	if (snap && o->evidence_frames && e->worker == o->last_worker &&
-	    e->pcap_cnt == o->last_pcap_cnt && e->ts_ns == o->last_ts_ns &&
-	    snap == o->last_snap && !memcmp(e->data, o->last_data, snap)) {
-		frame = o->evidence_frames;
-	} else if (snap) {
-		struct pcap_pkthdr ph;
-		ph.ts.tv_sec = (time_t)(e->ts_ns / 1000000000ull);
-		ph.ts.tv_usec = (suseconds_t)((e->ts_ns % 1000000000ull) / 1000);
-		ph.caplen = snap;
-		ph.len = e->wirelen > ph.caplen ? e->wirelen : ph.caplen;
-		pcap_dump((u_char *)o->evidence, &ph, e->data);
-		frame = ++o->evidence_frames;
+	struct eve_evidence ev = {.file = o->evidence_name};
+	if (!o->n_ctx && same_frame(o, e, snap)) {
+		ev.frame = o->evidence_frames;
+		ev.n_context = o->last_n_ctx;
+		memcpy(ev.context, o->last_ctx, sizeof(ev.context));
+	} else {
+		if (snap)
+			ev.frame = serve_evidence_write(o, e->ts_ns, snap, e->wirelen, e->data);
+		ev.n_context = o->n_ctx;
+		memcpy(ev.context, o->ctx, sizeof(ev.context));
 		o->last_worker = e->worker;
 		o->last_pcap_cnt = e->pcap_cnt;
 		o->last_ts_ns = e->ts_ns;
 		o->last_snap = snap;
 		memcpy(o->last_data, e->data, snap);
+		o->last_n_ctx = o->n_ctx;
+		memcpy(o->last_ctx, o->ctx, sizeof(o->last_ctx));
 	}
-	eve_write_anomaly_seq(o->events, e, frame, seq);
+	o->n_ctx = 0;
+	eve_write_anomaly_seq(o->events, e, &ev, seq);
 }
 
 /* Drain every ring once as one journaled batch (serve_io.h: exactly once
@@ -105,12 +174,21 @@ static uint64_t drain(struct wc_shm_header *h, struct serve_out *o)
 			n = ws->ring.slots; /* corrupt index: never read past a lap */
 		if (n && !total)
 			serve_batch_begin(o, h, 0);
-		struct wc_event *slots = wc_shm_ring_slots(ws);
-		for (uint64_t i = 0; i < n; i++)
-			write_event(o, &slots[(tail + i) & ws->ring.mask], tail + i);
+		o->n_ctx = 0; /* an anomaly and its context packets are drained together */
+		for (uint64_t i = 0; i < n && !o->error; i++) {
+			const struct wc_event *e = wc_ring_slot(ws, tail + i);
+			/* a new evidence file (rotation) between groups, never
+			 * inside one: the event names one file for all its frames */
+			if (!o->n_ctx && serve_evidence_room(o, group_bytes(o, ws, tail + i,
+									  tail + n)) != 0)
+				break;
+			write_event(o, e, e->seq);
+		}
 		pos[w] = tail + n;
 		total += n;
 	}
+	/* IPFIX: records wait for company at most IPFIX_HOLD_MS, none once idle */
+	ipfix_flush(ipfix, wall_ms(), total ? IPFIX_HOLD_MS : 0);
 	if (total && serve_batch_commit(o, h, pos) != 0) {
 		fprintf(stderr, "wirecheckctl: writing %s failed: %s\n", o->dir, strerror(errno));
 		return 0;
@@ -217,6 +295,9 @@ static int cmd_serve(const char *instance, const char *outdir, int until_done)
 		return 1;
 	}
 	struct serve_out o = {0};
+	o.evidence_cfg_cli = evidence_cli;
+	o.evidence_max_bytes = evidence_max_bytes;
+	o.evidence_keep = evidence_keep;
 	if (serve_outdir(&o, outdir) != 0) {
 		wc_shm_detach(&shm);
 		return 1;
@@ -306,6 +387,9 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"metrics", required_argument, NULL, 'm'},
 		{"ipfix", required_argument, NULL, 'x'},
+		{"ipfix-template-refresh", required_argument, NULL, 'X'},
+		{"evidence-max-bytes", required_argument, NULL, 'E'},
+		{"evidence-files", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -337,10 +421,47 @@ int main(int argc, char **argv)
 			metrics_addr = optarg;
 			break;
 		}
-		case 'x':
-			fprintf(stderr, "wirecheckctl: option --ipfix is not built yet "
-					"(see README: not done yet)\n");
-			return 2;
+		case 'x': {
+			char xerr[256];
+			if (ipfix_parse_collector(optarg, NULL, NULL, xerr, sizeof(xerr)) != 0) {
+				fprintf(stderr, "wirecheckctl: %s\n", xerr);
+				return 2;
+			}
+			ipfix_addr = optarg;
+			break;
+		}
+		case 'X': {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *optarg == '-' || *end || errno || v > 86400) {
+				fprintf(stderr, "wirecheckctl: option --ipfix-template-refresh: "
+						"'%s' is not a number of seconds in [0, 86400]\n",
+					optarg);
+				return 2;
+			}
+			ipfix_refresh_s = (uint32_t)v;
+			break;
+		}
+		case 'E':
+		case 'K': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			unsigned long long max = c == 'E' ? UINT32_MAX : 999999;
+			if (!*optarg || *optarg == '-' || *end || errno || v > max) {
+				fprintf(stderr, "wirecheckctl: option --%s: '%s' is not an integer "
+						"in [0, %llu]\n",
+					c == 'E' ? "evidence-max-bytes" : "evidence-files", optarg, max);
+				return 2;
+			}
+			if (c == 'E')
+				evidence_max_bytes = v;
+			else
+				evidence_keep = (uint32_t)v;
+			evidence_cli |= c == 'E' ? 1 : 2;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -371,8 +492,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "wirecheckctl: %s\n", merr);
 			return 1;
 		}
+		if (ipfix_addr &&
+		    !(ipfix = ipfix_open(ipfix_addr, ipfix_domain_of(instance), ipfix_refresh_s,
+					 merr, sizeof(merr)))) {
+			fprintf(stderr, "wirecheckctl: %s\n", merr);
+			metrics_stop(metrics);
+			return 1;
+		}
+		metrics_set_ipfix(metrics, ipfix);
 		int rc = cmd_serve(instance, outdir, until_done);
 		metrics_stop(metrics); /* after serve's last drain and detach */
+		ipfix_flush(ipfix, wall_ms(), 0);
+		struct ipfix_stats xs;
+		ipfix_get_stats(ipfix, &xs);
+		ipfix_close(ipfix, wall_ms()); /* after the metrics thread that reads it */
+		if (xs.send_errors)
+			fprintf(stderr, "wirecheckctl: ipfix: %llu of %llu messages to %s not "
+					"sent (%llu records)\n",
+				(unsigned long long)xs.send_errors,
+				(unsigned long long)(xs.send_errors + xs.messages), ipfix_addr,
+				(unsigned long long)xs.records_lost);
 		return rc;
 	}
 	fprintf(stderr, "wirecheckctl: unknown command '%s'\n", cmd);

@@ -112,7 +112,7 @@ static void event_header(struct wc_json *j, const struct wc_event *e,
 	}
 }
 
-static void write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame,
+static void write_anomaly(FILE *f, const struct wc_event *e, const struct eve_evidence *ev,
 			  uint64_t seq)
 {
 	struct wc_json j;
@@ -190,10 +190,17 @@ static void write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_f
 		json_str(&j, "sender_mac", mac);
 	}
 	json_obj_end(&j);
-	if (evidence_frame) {
+	if (ev && ev->file && (ev->frame || ev->n_context)) {
 		json_obj(&j, "evidence");
-		json_str(&j, "file", "evidence.pcap");
-		json_u64(&j, "frame", evidence_frame);
+		json_str(&j, "file", ev->file);
+		if (ev->frame)
+			json_u64(&j, "frame", ev->frame);
+		if (ev->n_context) {
+			json_arr(&j, "context_frames");
+			for (unsigned i = 0; i < ev->n_context && i < WC_EVIDENCE_CONTEXT_MAX; i++)
+				json_u64(&j, NULL, ev->context[i]);
+			json_arr_end(&j);
+		}
 		json_obj_end(&j);
 	}
 	json_end(&j);
@@ -222,13 +229,14 @@ static void dir_counters(struct wc_json *j, const char *key, const struct wc_flo
 
 void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame)
 {
-	write_anomaly(f, e, evidence_frame, NO_SEQ);
+	struct eve_evidence ev = {.file = "evidence.pcap", .frame = evidence_frame};
+	write_anomaly(f, e, &ev, NO_SEQ);
 }
 
-void eve_write_anomaly_seq(FILE *f, const struct wc_event *e, uint64_t evidence_frame,
+void eve_write_anomaly_seq(FILE *f, const struct wc_event *e, const struct eve_evidence *ev,
 			   uint64_t seq)
 {
-	write_anomaly(f, e, evidence_frame, seq);
+	write_anomaly(f, e, ev, seq);
 }
 
 /* reason: NULL for the flow's own end reason */
@@ -393,6 +401,7 @@ static void stats_body(struct wc_json *j, const struct wc_counters *c)
 	json_obj(j, "drops");
 	json_u64(j, "capture", c->drops_capture);
 	json_u64(j, "event_ring", c->drops_event_ring);
+	json_u64(j, "evidence_context", c->drops_evidence);
 	json_obj_end(j);
 	json_obj(j, "capture");
 	json_u64(j, "received", c->capture_received);
@@ -405,6 +414,7 @@ static void stats_body(struct wc_json *j, const struct wc_counters *c)
 	json_obj(j, "events");
 	json_u64(j, "written", c->events_written);
 	json_u64(j, "rate_limited", c->anomaly_events_suppressed);
+	json_u64(j, "evidence_packets", c->evidence_packets);
 	json_obj_end(j);
 }
 

@@ -7,17 +7,29 @@
 
 #include "wirecheck/shm.h"
 
+/* Where an anomaly's packets are in the evidence files: "evidence":
+ * {"file": file, "frame": frame, "context_frames": [context...]}, the
+ * frames of the earlier packets of its flow (oldest first) in the same
+ * file. file NULL: no evidence. */
+struct eve_evidence {
+	const char *file;
+	uint64_t frame; /* the anomaly's own packet, 0 if none */
+	unsigned n_context;
+	uint64_t context[WC_EVIDENCE_CONTEXT_MAX];
+};
+
 /* One anomaly event line. evidence_frame: its frame in evidence.pcap, 0 if
  * it has none. */
 void eve_write_anomaly(FILE *f, const struct wc_event *e, uint64_t evidence_frame);
 /* One flow event line (a flow that ended). */
 void eve_write_flow(FILE *f, const struct wc_event *e);
-/* The same with "worker" and "event_seq": the event's position in its
- * worker's ring, contiguous from 0 for each worker of an instance, so in
- * events.json a repeated (worker, event_seq) is an event reported twice and
- * a gap one lost by the control plane (ring overflow drops never take a
- * position; they are counted in stats.drops.event_ring). */
-void eve_write_anomaly_seq(FILE *f, const struct wc_event *e, uint64_t evidence_frame,
+/* The same with "worker" and "event_seq": the event's number among its
+ * worker's events (wc_event.seq), contiguous from 0 for each worker of an
+ * instance, so in events.json a repeated (worker, event_seq) is an event
+ * reported twice and a gap one lost by the control plane (ring overflow
+ * drops never take a number; they are counted in stats.drops.event_ring).
+ * ev may be NULL (no evidence). */
+void eve_write_anomaly_seq(FILE *f, const struct wc_event *e, const struct eve_evidence *ev,
 			   uint64_t seq);
 void eve_write_flow_seq(FILE *f, const struct wc_event *e, uint64_t seq);
 /* A live flow-table entry as a flow line (`wirecheckctl flows --json`):

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "eve.h"
+#include "ipfix.h"
 
 /* dataplane_up: the main thread bumps the heartbeat every 100 ms live. */
 #define HEARTBEAT_FRESH_NS (5ull * 1000000000ull)
@@ -59,6 +60,9 @@ struct wc_metrics {
 	struct hist hs_server; /* SYN -> SYN-ACK, as seen by the probe */
 	struct hist hs_client; /* SYN-ACK -> ACK */
 	struct hist rtt[N_RTT_PROTOS];
+	/* serve --ipfix's exporter, or NULL; set once after start (release),
+	 * read by scrapes (acquire) */
+	const struct ipfix_exporter *_Atomic ipfix;
 };
 
 /* ---- histograms ---------------------------------------------------------- */
@@ -346,6 +350,27 @@ char *metrics_render(struct wc_metrics *m, size_t *len)
 			 eve_proto_name(rtt_protos[p], pb, sizeof(pb)));
 		render_hist(&b, "flow_rtt_avg_seconds", label, &m->rtt[p]);
 	}
+	const struct ipfix_exporter *x = atomic_load_explicit(&m->ipfix, memory_order_acquire);
+	if (x) {
+		struct ipfix_stats xs;
+		ipfix_get_stats(x, &xs);
+		family(&b, "ipfix_messages_total", "counter", "IPFIX messages sent to the collector.");
+		bprintf(&b, "wirecheck_ipfix_messages_total %llu\n", (unsigned long long)xs.messages);
+		family(&b, "ipfix_records_total", "counter",
+		       "IPFIX data records (ended flows) sent to the collector.");
+		bprintf(&b, "wirecheck_ipfix_records_total %llu\n", (unsigned long long)xs.records);
+		family(&b, "ipfix_templates_total", "counter", "IPFIX template sets sent.");
+		bprintf(&b, "wirecheck_ipfix_templates_total %llu\n",
+			(unsigned long long)xs.templates);
+		family(&b, "ipfix_send_errors_total", "counter",
+		       "IPFIX messages lost to a failed send (collector unreachable, buffer full).");
+		bprintf(&b, "wirecheck_ipfix_send_errors_total %llu\n",
+			(unsigned long long)xs.send_errors);
+		family(&b, "ipfix_records_lost_total", "counter",
+		       "IPFIX data records in the messages that could not be sent.");
+		bprintf(&b, "wirecheck_ipfix_records_lost_total %llu\n",
+			(unsigned long long)xs.records_lost);
+	}
 	if (b.oom) {
 		free(b.p);
 		return NULL;
@@ -541,6 +566,12 @@ struct wc_metrics *metrics_start(const char *spec, const char *instance, char *e
 		return NULL;
 	}
 	return m;
+}
+
+void metrics_set_ipfix(struct wc_metrics *m, const struct ipfix_exporter *x)
+{
+	if (m)
+		atomic_store_explicit(&m->ipfix, x, memory_order_release);
 }
 
 void metrics_stop(struct wc_metrics *m)

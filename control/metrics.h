@@ -38,6 +38,11 @@ struct wc_metrics *metrics_start(const char *spec, const char *instance,
  * scrape. NULL m: no-op. */
 void metrics_observe_flow(struct wc_metrics *m, const struct wc_flow *f);
 
+/* Also expose the counters of serve's IPFIX exporter (ipfix.h), which
+ * must outlive metrics_stop(). NULL m or x: no-op / none. */
+struct ipfix_exporter;
+void metrics_set_ipfix(struct wc_metrics *m, const struct ipfix_exporter *x);
+
 /* Stop serving (joins the HTTP thread, closes the socket) and free. NULL: no-op. */
 void metrics_stop(struct wc_metrics *m);
 

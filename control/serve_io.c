@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "serve_io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 #define SNAPLEN 262144 /* of evidence.pcap; an appended file must match */
 #define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_FILE_HDR 24
+#define PCAP_REC_HDR 16
 
 int serve_outdir(struct serve_out *o, const char *dir)
 {
@@ -82,15 +85,83 @@ static FILE *open_events(struct serve_out *o, int truncate)
 	return f;
 }
 
-/* Walk an existing evidence.pcap: its frame count, cutting a partial last
- * record (a write cut short by a kill) off; 0, or -1 when it is no pcap
- * file serve writes (libpcap then refuses to append as well). */
-static int scan_evidence(int fd, uint64_t *frames)
+void serve_evidence_name(uint64_t index, char *buf, size_t len)
+{
+	if (index == 0)
+		snprintf(buf, len, "evidence.pcap");
+	else
+		snprintf(buf, len, "evidence-%06llu.pcap", (unsigned long long)index);
+}
+
+/* "evidence-N.pcap" (N decimal, no sign): N >= 1, else 0. */
+static uint64_t evidence_index_of(const char *name)
+{
+	if (strncmp(name, "evidence-", 9) != 0)
+		return 0;
+	const char *p = name + 9;
+	uint64_t n = 0;
+	unsigned digits = 0;
+	while (*p >= '0' && *p <= '9' && digits < 18) {
+		n = n * 10 + (uint64_t)(*p++ - '0');
+		digits++;
+	}
+	return digits && !strcmp(p, ".pcap") ? n : 0;
+}
+
+/* The highest numbered evidence file in the directory (0: none, so
+ * evidence.pcap is the current one); remove: delete every numbered one
+ * instead (a fresh offline run starts with evidence.pcap alone). */
+static uint64_t evidence_scan_dir(const struct serve_out *o, int remove)
+{
+	uint64_t top = 0;
+	DIR *d = opendir(o->dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		uint64_t n = evidence_index_of(de->d_name);
+		if (!n)
+			continue;
+		if (remove) {
+			char path[PATH_MAX + 300];
+			snprintf(path, sizeof(path), "%s/%s", o->dir, de->d_name);
+			if (unlink(path) != 0)
+				fprintf(stderr, "wirecheckctl: %s: %s\n", path, strerror(errno));
+		} else if (n > top) {
+			top = n;
+		}
+	}
+	closedir(d);
+	return top;
+}
+
+/* Delete the files older than the kept count (they go oldest first, so
+ * the ones left are contiguous: stop at the first missing one). */
+static void evidence_prune(struct serve_out *o)
+{
+	if (!o->evidence_keep || o->evidence_index < o->evidence_keep ||
+	    o->evidence_pruned == o->evidence_index + 1)
+		return;
+	o->evidence_pruned = o->evidence_index + 1;
+	for (uint64_t i = o->evidence_index - o->evidence_keep + 1; i-- > 0;) {
+		char name[32], path[PATH_MAX + 48];
+		serve_evidence_name(i, name, sizeof(name));
+		path_of(o, name, path, sizeof(path));
+		if (unlink(path) != 0)
+			break;
+	}
+}
+
+/* Walk an existing evidence file: its frame count and size, cutting a
+ * partial last record (a write cut short by a kill) off; 0, or -1 when it
+ * is no pcap file serve writes (libpcap then refuses to append as well). */
+static int scan_evidence(int fd, uint64_t *frames, uint64_t *size)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return -1;
 	*frames = 0;
+	*size = 0;
 	if (st.st_size == 0)
 		return 0;
 	uint32_t gh[6];
@@ -109,13 +180,17 @@ static int scan_evidence(int fd, uint64_t *frames)
 	}
 	if (off < st.st_size && ftruncate(fd, off) != 0)
 		return -1;
+	*size = (uint64_t)off;
 	return 0;
 }
 
-static int open_evidence(struct serve_out *o, int truncate)
+/* Open evidence file number o->evidence_index for appending (truncate:
+ * empty). */
+static int open_evidence_file(struct serve_out *o, int truncate)
 {
-	char path[PATH_MAX + 16];
-	path_of(o, "evidence.pcap", path, sizeof(path));
+	char path[PATH_MAX + 48];
+	serve_evidence_name(o->evidence_index, o->evidence_name, sizeof(o->evidence_name));
+	path_of(o, o->evidence_name, path, sizeof(path));
 	if (!o->dead)
 		o->dead = pcap_open_dead_with_tstamp_precision((int)o->linktype, SNAPLEN,
 							       PCAP_TSTAMP_PRECISION_MICRO);
@@ -131,17 +206,20 @@ static int open_evidence(struct serve_out *o, int truncate)
 			fprintf(stderr, "wirecheckctl: %s: %s\n", path, strerror(errno));
 			return -1;
 		}
-		int r = scan_evidence(fd, &o->evidence_frames);
+		uint64_t size = 0;
+		int r = scan_evidence(fd, &o->evidence_frames, &size);
 		close(fd);
 		/* the file exists (mode 0640): libpcap appends to it, checking
 		 * its link type, and writes the header into an empty one */
-		if (r == 0 && (o->evidence = pcap_dump_open_append(o->dead, path)))
+		if (r == 0 && (o->evidence = pcap_dump_open_append(o->dead, path))) {
+			o->evidence_bytes = size > PCAP_FILE_HDR ? size : PCAP_FILE_HDR;
 			return 0;
+		}
 		if (attempt)
 			break;
 		/* another link type (a new instance on other ports) or not
 		 * ours: keep it aside, start a new one */
-		char old[PATH_MAX + 24];
+		char old[PATH_MAX + 56];
 		snprintf(old, sizeof(old), "%s.1", path);
 		fprintf(stderr, "wirecheckctl: %s: cannot append (%s); moved to %s\n", path,
 			r ? "not a pcap file of wirecheck" : pcap_geterr(o->dead), old);
@@ -152,12 +230,57 @@ static int open_evidence(struct serve_out *o, int truncate)
 	return -1;
 }
 
+/* The current evidence file: the highest numbered one there is (a fresh
+ * run: evidence.pcap, the numbered ones removed). */
+static int open_evidence(struct serve_out *o, int truncate)
+{
+	o->evidence_index = evidence_scan_dir(o, truncate);
+	o->evidence_pruned = 0;
+	if (open_evidence_file(o, truncate) != 0)
+		return -1;
+	evidence_prune(o);
+	return 0;
+}
+
 static int open_files(struct serve_out *o, int truncate)
 {
 	o->events = open_events(o, truncate);
 	if (!o->events || open_evidence(o, truncate) != 0)
 		return -1;
 	return 0;
+}
+
+int serve_evidence_room(struct serve_out *o, uint64_t bytes)
+{
+	if (o->error)
+		return -1;
+	if (!o->evidence_max_bytes || !o->evidence_frames ||
+	    o->evidence_bytes + bytes <= o->evidence_max_bytes)
+		return 0;
+	/* the journal's file and offset (serve_batch_begin) still describe
+	 * where this batch started: a rollback removes the new file */
+	int r = pcap_dump_flush(o->evidence);
+	pcap_dump_close(o->evidence);
+	o->evidence = NULL;
+	o->evidence_index++;
+	if (r != 0 || open_evidence_file(o, 1) != 0) {
+		o->error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t serve_evidence_write(struct serve_out *o, uint64_t ts_ns, uint32_t snap,
+			      uint32_t wirelen, const uint8_t *data)
+{
+	struct pcap_pkthdr ph;
+	ph.ts.tv_sec = (time_t)(ts_ns / 1000000000ull);
+	ph.ts.tv_usec = (suseconds_t)((ts_ns % 1000000000ull) / 1000);
+	ph.caplen = snap;
+	ph.len = wirelen > snap ? wirelen : snap;
+	pcap_dump((u_char *)o->evidence, &ph, data);
+	o->evidence_bytes += PCAP_REC_HDR + snap;
+	return ++o->evidence_frames;
 }
 
 int serve_out_close(struct serve_out *o)
@@ -252,7 +375,7 @@ int serve_attach(struct serve_out *o, struct wc_shm_header *h, int truncate,
 			c->final_written = 1;
 	} else if (j == WC_JOURNAL_PENDING && !strncmp(c->outdir, o->dir, sizeof(c->outdir))) {
 		/* it may be partly written: cut it off, read it again */
-		char path[PATH_MAX + 16];
+		char path[PATH_MAX + 48];
 		if (o->events || o->evidence) {
 			int e = o->error;
 			serve_out_close(o);
@@ -261,8 +384,17 @@ int serve_attach(struct serve_out *o, struct wc_shm_header *h, int truncate,
 		}
 		path_of(o, "events.json", path, sizeof(path));
 		truncate_to(path, c->events_off);
-		path_of(o, "evidence.pcap", path, sizeof(path));
+		char name[32];
+		serve_evidence_name(c->evidence_file, name, sizeof(name));
+		path_of(o, name, path, sizeof(path));
 		truncate_to(path, c->evidence_off);
+		/* files the batch started by rotation: newer, and only its own */
+		for (uint64_t i = c->evidence_file + 1;; i++) {
+			serve_evidence_name(i, name, sizeof(name));
+			path_of(o, name, path, sizeof(path));
+			if (unlink(path) != 0)
+				break;
+		}
 	} /* PENDING for another directory: read the batch again into ours */
 	atomic_store_explicit(&c->journal, WC_JOURNAL_IDLE, memory_order_release);
 
@@ -271,6 +403,10 @@ int serve_attach(struct serve_out *o, struct wc_shm_header *h, int truncate,
 		reopen = 1;
 	}
 	o->linktype = h->linktype;
+	if (!(o->evidence_cfg_cli & 1))
+		o->evidence_max_bytes = h->evidence_max_bytes;
+	if (!(o->evidence_cfg_cli & 2))
+		o->evidence_keep = h->evidence_files;
 	if (!o->events || reopen) {
 		if (open_files(o, truncate && !reopen) != 0)
 			return -EIO;
@@ -303,6 +439,7 @@ void serve_batch_begin(struct serve_out *o, struct wc_shm_header *h, int final)
 	/* committed batches were flushed: the sizes are the files' ends */
 	c->events_off = file_size(o->events);
 	c->evidence_off = o->evidence ? file_size(pcap_dump_file(o->evidence)) : 0;
+	c->evidence_file = o->evidence_index;
 	c->pending_final = (uint32_t)final;
 	/* release: the sizes are in place before the journal says PENDING */
 	atomic_store_explicit(&c->journal, WC_JOURNAL_PENDING, memory_order_release);
@@ -328,6 +465,8 @@ int serve_batch_commit(struct serve_out *o, struct wc_shm_header *h, const uint6
 		atomic_store_explicit(&wc_shm_worker(h, w)->ring.tail, pos[w],
 				      memory_order_release);
 	atomic_store_explicit(&c->journal, WC_JOURNAL_IDLE, memory_order_release);
+	/* only now: a rolled-back batch may still need the file it began in */
+	evidence_prune(o);
 	return 0;
 }
 

@@ -119,12 +119,20 @@ static int spawn_control_plane(const char *argv0, struct run *r)
 		/* the control plane stops on its own when the dataplane is DONE;
 		 * a terminal's SIGINT must not cut its final flush short */
 		signal(SIGINT, SIG_IGN);
-		const char *args[10] = {"wirecheckctl", "serve", "-n", r->instance, "-o",
+		const char *args[16] = {"wirecheckctl", "serve", "-n", r->instance, "-o",
 					r->cfg->outdir, "--until-done"};
 		unsigned n = 7;
+		char refresh[16];
 		if (r->cfg->metrics) {
 			args[n++] = "--metrics";
 			args[n++] = r->cfg->metrics;
+		}
+		if (r->cfg->ipfix) {
+			snprintf(refresh, sizeof(refresh), "%u", r->cfg->ipfix_template_refresh_s);
+			args[n++] = "--ipfix";
+			args[n++] = r->cfg->ipfix;
+			args[n++] = "--ipfix-template-refresh";
+			args[n++] = refresh;
 		}
 		args[n] = NULL;
 		execv(ctl, (char *const *)args);
@@ -270,12 +278,22 @@ static int setup(struct run *r, const char *argv0)
 		.flow_capacity = cfg->max_flows,
 		.source = r->live ? (cfg->ifaces ? cfg->ifaces : "dpdk") : cfg->read_file,
 	};
+	/* SPEC §8: 0600, or 0640 for a group of operators (--shm-group) */
+	if (cfg->shm_group && wc_group_id(cfg->shm_group, &sp.group) != 0) {
+		fprintf(stderr, "wirecheck: option --shm-group: '%s' is not a group of this "
+				"system\n", cfg->shm_group);
+		return -1;
+	}
+	sp.group_readable = cfg->shm_group != NULL;
 	if ((rc = wc_shm_create(&sp, &r->shm)) != 0) {
 		fprintf(stderr, "wirecheck: shared memory for instance %s: %s\n",
 			r->instance, strerror(-rc));
 		return -1;
 	}
 	snprintf(r->shm.hdr->clock, sizeof(r->shm.hdr->clock), "%s", r->ops->clock(r->cap));
+	/* for the control plane that writes the evidence (serve_io.c) */
+	r->shm.hdr->evidence_max_bytes = cfg->evidence_max_bytes;
+	r->shm.hdr->evidence_files = cfg->evidence_files;
 	r->workers = calloc(r->n_workers, sizeof(*r->workers));
 	if (!r->workers)
 		return -1;
@@ -287,6 +305,8 @@ static int setup(struct run *r, const char *argv0)
 		.closed_timeout_ns = (uint64_t)cfg->closed_timeout_s * 1000000000ull,
 		.other_timeout_ns = (uint64_t)cfg->udp_timeout_s * 1000000000ull,
 		.ack_stall_ns = (uint64_t)cfg->ack_stall_ms * 1000000ull,
+		.history = cfg->evidence_history,
+		.context = cfg->evidence_context,
 	};
 	for (unsigned i = 0; i < r->n_workers; i++) {
 		if (wc_worker_init(&r->workers[i], i, r->shm.hdr, sp.linktype, &wcfg) != 0) {

@@ -13,11 +13,13 @@ set -eu
 #        + bpftool for the XDP program, libyaml, libmicrohttpd
 # prometheus: the real server (and promtool) the metrics test scrapes with
 #        (tests/e2e/test_metrics.sh); ~100 MB, no service starts without systemd
+# nfdump: the IPFIX collector (nfcapd) and reader the export test uses
+#        (tests/e2e/test_ipfix.sh)
 PKGS="gcc make pkg-config meson ninja-build libpcap-dev libcmocka-dev
       clang llvm libclang-rt-14-dev python3 python3-scapy tshark tcpdump
       iproute2 ethtool bc curl
       libdpdk-dev dpdk dpdk-dev libxdp-dev libbpf-dev bpftool xdp-tools
-      libyaml-dev libmicrohttpd-dev prometheus"
+      libyaml-dev libmicrohttpd-dev prometheus nfdump"
 
 missing=""
 for p in $PKGS; do

@@ -32,6 +32,18 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 	w->rl = calloc(WC_RATELIMIT_SLOTS, sizeof(*w->rl));
 	if (!w->rl)
 		return -ENOMEM;
+	int hr = wc_history_init(&w->hist, cfg->history);
+	if (hr) {
+		free(w->rl);
+		w->rl = NULL;
+		return hr;
+	}
+	/* an anomaly and its context are reserved together: leave the ring
+	 * room for a whole group (an offline worker waits for one) */
+	w->context = cfg->context < WC_EVIDENCE_CONTEXT_MAX ? cfg->context
+							     : WC_EVIDENCE_CONTEXT_MAX;
+	if (w->shm->ring.slots && w->context > w->shm->ring.slots / 2)
+		w->context = (uint32_t)(w->shm->ring.slots / 2);
 	if (hdr->flow_capacity) {
 		struct wc_track_cfg tc = {
 			.capacity = hdr->flow_capacity,
@@ -46,6 +58,7 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 		if (r) {
 			free(w->rl);
 			w->rl = NULL;
+			wc_history_fini(&w->hist);
 			return r;
 		}
 	}
@@ -55,6 +68,7 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 void wc_worker_fini(struct wc_worker *w)
 {
 	wc_track_fini(w);
+	wc_history_fini(&w->hist);
 	free(w->rl);
 	w->rl = NULL;
 }
@@ -191,43 +205,122 @@ static void fill_addresses(struct wc_event *e, const struct wc_pkt *p, int ip_id
 	}
 }
 
-/* Count an anomaly; within the per-flow rate limit, reserve its event with
- * the common fields set (NULL: suppressed or dropped, both counted). The
- * caller fills the rest and calls anomaly_commit(). */
-static struct wc_event *anomaly_begin(struct wc_worker *w, enum wc_anomaly t,
-				      uint64_t flow, const struct wc_anomaly_detail *detail)
+/* Count an anomaly; false when over the per-flow rate limit (counted). */
+static bool anomaly_pass(struct wc_worker *w, enum wc_anomaly t, uint64_t flow)
 {
 	w->ctr->anomalies[t]++;
 	if (!rate_limit_pass(w, flow, t)) {
 		w->ctr->anomaly_events_suppressed++;
+		return false;
+	}
+	return true;
+}
+
+/* Reserve an anomaly's event after *n_ctx slots for its context packets
+ * (positions *head ..), the common fields set. When the ring has room for
+ * the event alone, the context is dropped and counted (*n_ctx = 0). NULL
+ * when even that does not fit (counted). The caller fills the rest and
+ * calls anomaly_commit(), which publishes the whole group at once. */
+static struct wc_event *anomaly_reserve(struct wc_worker *w, enum wc_anomaly t,
+					uint64_t flow, const struct wc_anomaly_detail *detail,
+					unsigned *n_ctx, uint64_t *head)
+{
+	unsigned n = *n_ctx;
+	while (!wc_ring_reserve_n(w->shm, &w->cached_tail, n + 1u, head)) {
+		if (w->ring_policy == WC_RING_WAIT && w->ring_wait &&
+		    w->ring_wait(w->ring_wait_arg) == 0)
+			continue;
+		if (n) { /* the anomaly matters more than its context */
+			w->ctr->drops_evidence += n;
+			n = 0;
+			continue;
+		}
+		*n_ctx = 0;
+		w->ctr->drops_event_ring++;
 		return NULL;
 	}
-	struct wc_event *e = event_slot(w);
-	if (!e)
-		return NULL;
+	*n_ctx = n;
+	struct wc_event *e = wc_ring_slot(w->shm, *head + n);
 	memset(e, 0, offsetof(struct wc_event, data));
 	e->kind = WC_EVENT_ANOMALY;
 	e->worker = w->id;
 	e->flow_id = flow;
+	e->n_context = n;
+	e->seq = w->event_seq++;
 	if (detail)
 		e->u.anomaly = *detail;
 	e->u.anomaly.type = (uint16_t)t;
+	w->group_n = n + 1u;
 	return e;
+}
+
+static struct wc_event *anomaly_begin(struct wc_worker *w, enum wc_anomaly t,
+				      uint64_t flow, const struct wc_anomaly_detail *detail)
+{
+	unsigned n = 0;
+	uint64_t head;
+	if (!anomaly_pass(w, t, flow))
+		return NULL;
+	return anomaly_reserve(w, t, flow, detail, &n, &head);
 }
 
 static void anomaly_commit(struct wc_worker *w)
 {
-	wc_ring_commit(w->shm);
+	wc_ring_commit_n(w->shm, w->group_n);
 	w->ctr->events_written++;
+	w->ctr->evidence_packets += w->group_n - 1u;
+}
+
+/* The history's entries of the current packet's flow that no event
+ * carried yet, oldest first (0 when p is not the tracked packet being
+ * processed, or when an earlier event of this packet carried them: the
+ * control plane gives its later events the same frames). */
+static unsigned context_find(struct wc_worker *w, const struct wc_pkt *p, uint32_t *slots)
+{
+	const struct wc_track_hint *h = w->cur_hint;
+	if (!w->context || !w->hist.size || p != w->cur_pkt || w->cur_exported || !h ||
+	    !h->valid || h->ip_idx >= p->n_ip)
+		return 0;
+	struct wc_hist_flow fl;
+	wc_history_flow_of(&p->ip[h->ip_idx], &fl);
+	return wc_history_find(&w->hist, wc_history_tag(h->hash), &fl, w->context, slots);
+}
+
+/* Context packet records at positions head .. head+n-1: each is marked in
+ * the history so that no later anomaly carries it again. */
+static void context_fill(struct wc_worker *w, uint64_t head, const uint32_t *slots,
+			 unsigned n, uint64_t flow)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct wc_hist_entry *h = &w->hist.ent[slots[i]];
+		struct wc_event *c = wc_ring_slot(w->shm, head + i);
+		memset(c, 0, offsetof(struct wc_event, data));
+		c->kind = WC_EVENT_PACKET;
+		c->worker = w->id;
+		c->flow_id = flow;
+		c->ts_ns = h->ts_ns;
+		c->pcap_cnt = h->frame_no;
+		c->caplen = h->snap;
+		c->wirelen = h->wirelen;
+		c->snap_len = h->snap;
+		memcpy(c->data, h->data, h->snap);
+		wc_history_mark_exported(&w->hist, slots[i]);
+	}
 }
 
 void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
 		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *detail)
 {
 	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
-	struct wc_event *e = anomaly_begin(w, t, flow, detail);
+	if (!anomaly_pass(w, t, flow))
+		return;
+	uint32_t slots[WC_EVIDENCE_CONTEXT_MAX];
+	unsigned n_ctx = context_find(w, p, slots);
+	uint64_t head;
+	struct wc_event *e = anomaly_reserve(w, t, flow, detail, &n_ctx, &head);
 	if (!e)
 		return;
+	context_fill(w, head, slots, n_ctx, flow);
 	e->port = p->port;
 	e->ts_ns = p->ts_ns;
 	e->pcap_cnt = p->frame_no;
@@ -240,6 +333,8 @@ void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomal
 	e->wirelen = p->wirelen;
 	e->snap_len = p->caplen < WC_EVENT_SNAP ? p->caplen : WC_EVENT_SNAP;
 	memcpy(e->data, p->data, e->snap_len);
+	if (p == w->cur_pkt)
+		w->cur_exported = 1;
 	anomaly_commit(w);
 }
 
@@ -316,6 +411,7 @@ void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f)
 	memset(e, 0, offsetof(struct wc_event, data));
 	e->kind = WC_EVENT_FLOW;
 	e->worker = w->id;
+	e->seq = w->event_seq++;
 	e->ts_ns = f->last_ns;
 	fill_from_flow(e, f);
 	e->u.flow = *f;
@@ -394,6 +490,10 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct wc_pkt *p = &w->pkts[i];
+		const struct wc_track_hint *hint = &w->hints[i];
+		w->cur_pkt = p;
+		w->cur_hint = hint;
+		w->cur_exported = 0;
 		ctr->packets++;
 		ctr->bytes += p->wirelen;
 		if (!ctr->first_ts_ns)
@@ -409,8 +509,16 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 			raise_anomaly(w, p, WC_ANOM_MALFORMED,
 				      p->n_ip ? (int)p->n_ip - 1 : -1, &d);
 		}
-		wc_track_packet(w, p, &w->hints[i]);
+		wc_track_packet(w, p, hint);
+		/* after its own anomalies: the history holds earlier packets only */
+		if (w->hist.size && hint->valid && !w->cur_exported && hint->ip_idx < p->n_ip) {
+			struct wc_hist_flow fl;
+			wc_history_flow_of(&p->ip[hint->ip_idx], &fl);
+			wc_history_push(&w->hist, wc_history_tag(hint->hash), &fl, p);
+		}
 	}
+	w->cur_pkt = NULL;
+	w->cur_hint = NULL;
 	if (w->track.table) {
 		wc_track_expire(w);
 		ctr->flows_active = wc_flow_table_count(w->track.table);

@@ -12,6 +12,7 @@
 
 #include "../decode/pkt.h"
 #include "../flow/track.h"
+#include "history.h"
 #include "wirecheck/shm.h"
 
 #define WC_BURST 64
@@ -34,6 +35,9 @@ struct wc_worker_cfg {
 	uint64_t closed_timeout_ns;
 	uint64_t other_timeout_ns;
 	uint64_t ack_stall_ns;   /* 0 = default 30 ms */
+	uint32_t history;        /* recent-packet history entries, 0 = none */
+	uint32_t context;        /* earlier packets of its flow published with an
+				  * anomaly (at most WC_EVIDENCE_CONTEXT_MAX) */
 };
 
 struct wc_worker {
@@ -50,11 +54,22 @@ struct wc_worker {
 	struct wc_decode_cfg dcfg;
 	struct wc_rl_slot *rl; /* WC_RATELIMIT_SLOTS, allocated at init */
 	struct wc_tracker track;
+	struct wc_history hist; /* the last tracked packets (history.h) */
+	uint32_t context;       /* cfg.context, bounded by the ring */
+	uint32_t group_n;       /* records reserved by anomaly_reserve() */
+	uint64_t event_seq;     /* events published (wc_event.seq) */
+	/* the packet being accounted and its hint: an anomaly about it finds
+	 * its flow's earlier packets; exported: its own bytes are in an
+	 * event, so it is no context for a later one */
+	const struct wc_pkt *cur_pkt;
+	const struct wc_track_hint *cur_hint;
+	uint8_t cur_exported;
 	struct wc_pkt pkts[WC_BURST];
 	struct wc_track_hint hints[WC_BURST];
 };
 
-/* 0 or -errno. Allocates the rate-limit table (never on the packet path). */
+/* 0 or -errno. Allocates the rate-limit table and the packet history
+ * (never on the packet path). */
 int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 		   uint32_t linktype, const struct wc_worker_cfg *cfg);
 void wc_worker_fini(struct wc_worker *w);
@@ -66,7 +81,10 @@ void wc_worker_finish(struct wc_worker *w);
 
 /* For the flow tracker: count an anomaly and, within the per-flow rate
  * limit, publish its event with the addresses of IP layer ip_idx (flow_id
- * 0: derived from the packet). */
+ * 0: derived from the packet). When p is the packet being processed and
+ * is tracked, up to cfg.context earlier packets of its flow from the
+ * history that no event carried yet are published just before it
+ * (WC_EVENT_PACKET records, in the same commit). */
 void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
 		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *d);
 /* Same for an anomaly about a whole flow (client as source, no packet). */

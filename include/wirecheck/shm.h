@@ -43,9 +43,10 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 4u
+#define WC_SHM_ABI_VERSION 5u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
+#define WC_EVIDENCE_CONTEXT_MAX 16 /* packets published before an anomaly */
 #define WC_SENDER_SLOTS 1024 /* per-worker sender tally table */
 #define WC_CACHE_LINE 64
 
@@ -82,7 +83,11 @@ struct wc_ctl_area {
 	uint32_t final_written;   /* the final stats event of this instance is written */
 	uint32_t pad;
 	uint64_t events_off;   /* events.json size before the batch */
-	uint64_t evidence_off; /* evidence.pcap size before the batch */
+	uint64_t evidence_off; /* evidence file size before the batch */
+	/* evidence files rotated by size are numbered (control/serve_io.c):
+	 * the one being written before the batch (a rollback truncates it to
+	 * evidence_off and removes any later one the batch opened) */
+	uint64_t evidence_file;
 	uint64_t tail[WC_MAX_WORKERS]; /* ring tails once the batch is written */
 	char outdir[1024];     /* absolute output directory of the serving control plane */
 };
@@ -116,6 +121,13 @@ struct wc_shm_header {
 	_Atomic uint32_t state;
 	_Atomic int32_t ctl_pid; /* attached control plane, 0 if none */
 	uint32_t pad_ctl;
+	/* evidence rotation as configured for the dataplane (a serve's own
+	 * command line overrides it): start a new file when the current one
+	 * would pass evidence_max_bytes (0 = never), keep evidence_files of
+	 * them (0 = all) */
+	uint64_t evidence_max_bytes;
+	uint32_t evidence_files;
+	uint32_t pad_evidence;
 	struct wc_ctl_area ctl;  /* written by the control plane only */
 };
 
@@ -136,6 +148,8 @@ struct wc_counters {
 	uint64_t drops_event_ring;
 	uint64_t events_written;
 	uint64_t senders_untracked; /* sender table full */
+	uint64_t evidence_packets; /* WC_EVENT_PACKET records published */
+	uint64_t drops_evidence;   /* context packets not published: ring full */
 	/* capture layer, filled by the main thread from the backend at the end
 	 * (worker 0's block) */
 	uint64_t capture_received;
@@ -143,7 +157,7 @@ struct wc_counters {
 	uint64_t xdp_seen, xdp_redirected, xdp_passed, xdp_no_socket;
 	uint64_t first_ts_ns; /* not summed: min/max over workers */
 	uint64_t last_ts_ns;
-	uint64_t reserved[9];
+	uint64_t reserved[7];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 /* Per-sender tallies: which guest or vNIC emits damaged frames. */
@@ -167,9 +181,15 @@ struct wc_ring_ctl {
 	uint64_t mask;
 };
 
+/* Ring records. A WC_EVENT_PACKET is no event of its own: it is one of the
+ * packets of the anomaly's flow that preceded its trigger (oldest first),
+ * published in the same commit as the WC_EVENT_ANOMALY that follows it
+ * (n_context of those records right before it), so a consumer that drains
+ * whole published ranges never sees one without its anomaly. */
 enum wc_event_kind {
 	WC_EVENT_ANOMALY = 1,
 	WC_EVENT_FLOW = 2,
+	WC_EVENT_PACKET = 3,
 };
 
 enum wc_tunnel_type {
@@ -222,7 +242,11 @@ struct wc_event {
 	uint32_t caplen; /* of the original frame */
 	uint32_t wirelen;
 	uint32_t snap_len; /* bytes of it in data[] */
-	uint32_t pad;
+	uint32_t n_context; /* ANOMALY: WC_EVENT_PACKET records right before it */
+	/* ANOMALY and FLOW: the worker's count of events before this one
+	 * (PACKET records and dropped events take no number), so a gap or a
+	 * repeat of (worker, seq) in events.json shows */
+	uint64_t seq;
 	uint8_t data[WC_EVENT_SNAP];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
@@ -277,6 +301,10 @@ struct wc_shm_params {
 	uint32_t rate_limit;
 	uint32_t flow_capacity; /* 0 = no flow table */
 	const char *source;
+	/* 0: the file is 0600; else 0640 and owned by group (gid), whose
+	 * members may attach read-only (SPEC §8) */
+	int group_readable;
+	uint32_t group;
 };
 
 struct wc_shm {
@@ -285,7 +313,8 @@ struct wc_shm {
 	char path[256];
 };
 
-/* Create (replacing a stale one of the same name) and map an instance. */
+/* Create (replacing a stale one of the same name) and map an instance.
+ * 0 or a negative errno (-EPERM: chown to p->group refused). */
 int wc_shm_create(const struct wc_shm_params *p, struct wc_shm *out);
 /* Map an existing instance read-write (the consumer owns ring tails).
  * -ENOENT when absent, -EPROTO on magic/ABI/size mismatch. */
@@ -303,27 +332,48 @@ uint64_t wc_now_ns(void);
 /* Sum every worker's counters into out (a snapshot; exact once DONE). */
 void wc_shm_sum_counters(struct wc_shm_header *h, struct wc_counters *out);
 
-/* Producer side of the ring (dataplane). Returns a slot to fill, or NULL
- * when full (the caller counts the drop). */
-static inline struct wc_event *wc_ring_reserve(struct wc_worker_shm *w,
-					       uint64_t *cached_tail)
+/* Producer side of the ring (dataplane). Reserve n consecutive slots
+ * (positions head .. head+n-1, see wc_ring_slot): 1 with *head set, or 0
+ * when they are not all free (the caller counts the drop). */
+static inline int wc_ring_reserve_n(struct wc_worker_shm *w, uint64_t *cached_tail,
+				    uint64_t n, uint64_t *head_out)
 {
 	uint64_t head = atomic_load_explicit(&w->ring.head, memory_order_relaxed);
-	if (head - *cached_tail >= w->ring.slots) {
+	if (head + n - *cached_tail > w->ring.slots) {
 		/* acquire: the consumer's reads of these slots are done */
 		*cached_tail = atomic_load_explicit(&w->ring.tail,
 						    memory_order_acquire);
-		if (head - *cached_tail >= w->ring.slots)
-			return NULL;
+		if (head + n - *cached_tail > w->ring.slots)
+			return 0;
 	}
-	return &wc_shm_ring_slots(w)[head & w->ring.mask];
+	*head_out = head;
+	return 1;
+}
+
+static inline struct wc_event *wc_ring_slot(struct wc_worker_shm *w, uint64_t pos)
+{
+	return &wc_shm_ring_slots(w)[pos & w->ring.mask];
+}
+
+/* Returns a slot to fill, or NULL when full (the caller counts the drop). */
+static inline struct wc_event *wc_ring_reserve(struct wc_worker_shm *w,
+					       uint64_t *cached_tail)
+{
+	uint64_t head;
+	return wc_ring_reserve_n(w, cached_tail, 1, &head) ? wc_ring_slot(w, head) : NULL;
+}
+
+/* Publish the n slots reserved last, all at once. */
+static inline void wc_ring_commit_n(struct wc_worker_shm *w, uint64_t n)
+{
+	uint64_t head = atomic_load_explicit(&w->ring.head, memory_order_relaxed);
+	/* release: publishes the slots' contents with the new head */
+	atomic_store_explicit(&w->ring.head, head + n, memory_order_release);
 }
 
 static inline void wc_ring_commit(struct wc_worker_shm *w)
 {
-	uint64_t head = atomic_load_explicit(&w->ring.head, memory_order_relaxed);
-	/* release: publishes the slot's contents with the new head */
-	atomic_store_explicit(&w->ring.head, head + 1, memory_order_release);
+	wc_ring_commit_n(w, 1);
 }
 
 /* Consumer side (control plane). */

@@ -144,7 +144,8 @@ static int run(const char *file, double seconds, uint32_t flows)
 	}
 	struct wc_worker w;
 	wc_csum_init();
-	struct wc_worker_cfg wcfg = {.mtu = 1500};
+	/* wirecheck's defaults: the evidence history costs its copy per packet */
+	struct wc_worker_cfg wcfg = {.mtu = 1500, .history = 1024, .context = 4};
 	if (wc_worker_init(&w, 0, shm.hdr, sp.linktype, &wcfg) != 0) {
 		fprintf(stderr, "run: worker init failed\n");
 		return 1;

@@ -317,9 +317,11 @@ start_b() {
 	BPID=$!
 	PIDS="$PIDS $BPID"
 }
-# start_serve: serve B into OUT; sets SPID
+# start_serve: serve B into OUT, its evidence rotated every ~40 kB (the
+# journal rolls back across a new file too); sets SPID
 start_serve() {
-	"$CTL" serve -n "$B" -o "$OUT" 2>>"$T/serve.err" &
+	"$CTL" serve -n "$B" -o "$OUT" --evidence-max-bytes 40000 --evidence-files 0 \
+		2>>"$T/serve.err" &
 	SPID=$!
 	PIDS="$PIDS $SPID"
 }
@@ -438,8 +440,8 @@ check "outputs: dir 0750, events.json and evidence.pcap 0640" \
 
 # ---- exactly once: every event of each instance once, no gap; evidence
 check "events.json: per instance every (worker, event_seq) once, no gap; evidence frames match" \
-	$PY - "$OUT/events.json" "$OUT/evidence.pcap" <<'PY'
-import datetime, json, struct, sys
+	$PY - "$OUT/events.json" "$OUT" <<'PY'
+import datetime, json, os, struct, sys
 ev = [json.loads(l) for l in open(sys.argv[1], "rb")]
 segs, cur = [], []
 for e in ev:
@@ -464,30 +466,55 @@ for end, seg, st in segs:
     assert sum(1 for e in seg if e["event_type"] == "anomaly") > 100
     if end == "dataplane_lost":  # it ran without serve for a while
         assert st["drops"]["event_ring"] > 0
-# evidence.pcap: each anomaly's frame, in order, with its timestamp
-raw = open(sys.argv[2], "rb").read()
-assert struct.unpack("<I", raw[:4])[0] == 0xA1B2C3D4
-frames, off = [], 24
-while off + 16 <= len(raw):
-    sec, usec, cap, ln = struct.unpack("<IIII", raw[off:off + 16])
-    frames.append((sec, usec))
-    off += 16 + cap
-assert off == len(raw), "partial record at the end"
-refs = []
+# evidence files (evidence.pcap, evidence-000001.pcap, ...): each
+# anomaly's frame, in order, with its timestamp
+def read_frames(name):
+    raw = open(os.path.join(sys.argv[2], name), "rb").read()
+    assert struct.unpack("<I", raw[:4])[0] == 0xA1B2C3D4
+    frames, off = [], 24
+    while off + 16 <= len(raw):
+        sec, usec, cap, ln = struct.unpack("<IIII", raw[off:off + 16])
+        frames.append((sec, usec))
+        off += 16 + cap
+    assert off == len(raw), "%s: partial record at the end" % name
+    return frames
+names = sorted(n for n in os.listdir(sys.argv[2]) if n.startswith("evidence"))
+assert names[0] == "evidence-000001.pcap" and names[-1] == "evidence.pcap", names
+names = names[-1:] + names[:-1]  # in the order they were written
+assert names[1:] == ["evidence-%06d.pcap" % i for i in range(1, len(names))], names
+used = []
 for e in ev:
     if e["event_type"] != "anomaly" or "evidence" not in e:
         continue
+    if not used or used[-1][0] != e["evidence"]["file"]:
+        used.append((e["evidence"]["file"], []))
+    used[-1][1].append(e)
+assert [u[0] for u in used] == names, "events name files %s; there are %s" % (
+    [u[0] for u in used], names)
+total = 0
+for name, evs in used:
+  frames = read_frames(name)
+  total += len(frames)
+  refs = []
+  for e in evs:
+    ctx = e["evidence"].get("context_frames", [])
     n = e["evidence"]["frame"]
+    # the packets of its flow before it: the frames right before its own
+    # (an event of the same packet shares both)
+    if ctx and not (refs and refs[-1] == n):
+        assert ctx == list(range(n - len(ctx), n)), (n, ctx)
+        refs += ctx
     ts = datetime.datetime.strptime(e["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=datetime.timezone.utc)
     sec = int(ts.timestamp())
-    assert 1 <= n <= len(frames), (n, len(frames))
-    assert frames[n - 1] == (sec, ts.microsecond), (n, frames[n - 1], e["timestamp"])
+    assert 1 <= n <= len(frames), (name, n, len(frames))
+    assert frames[n - 1] == (sec, ts.microsecond), (name, n, frames[n - 1], e["timestamp"])
     refs.append(n)
-assert refs == sorted(refs) and set(refs) == set(range(1, len(frames) + 1)), \
-    "frames without their event, or out of order"
-print("     %d events, %d evidence frames, instances %s" % (len(ev), len(frames),
-      [len(s[1]) for s in segs]))
+  assert refs == sorted(refs) and set(refs) == set(range(1, len(frames) + 1)), \
+    "%s: frames without their event, or out of order" % name
+  assert os.path.getsize(os.path.join(sys.argv[2], name)) <= 40000, name
+print("     %d events, %d evidence frames in %d files, instances %s" % (
+      len(ev), total, len(names), [len(s[1]) for s in segs]))
 PY
 
 finish

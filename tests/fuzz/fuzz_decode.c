@@ -43,7 +43,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	wc_shm_unlink(name); /* the mapping stays; nothing left on exit */
 	for (unsigned i = 0; i < N_LINKTYPES; i++)
 		if (wc_worker_init(&workers[i], 0, shm.hdr, linktypes[i],
-				   &(struct wc_worker_cfg){.mtu = 1500}) != 0)
+				   &(struct wc_worker_cfg){.mtu = 1500, .history = 64,
+							    .context = 4}) != 0)
 			abort();
 	devnull = fopen("/dev/null", "w");
 	return 0;
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct wc_event *e = &wc_shm_ring_slots(ws)[(tail + i) & ws->ring.mask];
 		if (e->kind == WC_EVENT_FLOW)
 			eve_write_flow(devnull, e);
-		else
+		else if (e->kind == WC_EVENT_ANOMALY)
 			eve_write_anomaly(devnull, e, 1);
 	}
 	wc_ring_consume(ws, avail);

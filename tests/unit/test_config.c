@@ -282,6 +282,42 @@ static void test_error_kinds(void **state)
 	assert_non_null(strstr(err, "/nonexistent/wc.yaml: No such file"));
 }
 
+/* output.ipfix, output.ipfix_template_refresh, output.shm_group: set from
+ * the file, validated like the command line (exit 2 material). */
+static void test_export_options(void **state)
+{
+	(void)state;
+	struct wc_config c;
+	assert_int_equal(load(&c, "noexport.yaml", "output:\n  quiet: true\n"), 0);
+	assert_null(c.ipfix);
+	assert_null(c.shm_group);
+	assert_int_equal(c.ipfix_template_refresh_s, 60);
+	wc_config_free(&c);
+	assert_int_equal(load(&c, "export.yaml",
+			      "output:\n  ipfix: \"[::1]:4739\"\n  ipfix_template_refresh: 0\n"
+			      "  shm_group: root\n"),
+			 0);
+	assert_string_equal(c.ipfix, "[::1]:4739");
+	assert_int_equal(c.ipfix_template_refresh_s, 0);
+	assert_string_equal(c.shm_group, "root");
+	uint32_t gid = 1;
+	assert_int_equal(wc_group_id(c.shm_group, &gid), 0);
+	assert_int_equal(gid, 0);
+	assert_int_equal(wc_group_id("0", &gid), 0);
+	wc_config_free(&c);
+	expect_error("ipfix.yaml", "output:\n  ipfix: 4739\n",
+		     "ipfix.yaml:2: output.ipfix: '4739' is not HOST:PORT", NULL);
+	expect_error("ipfix2.yaml", "output:\n  ipfix: \"::1:4739\"\n",
+		     "ipfix2.yaml:2: output.ipfix: '::1:4739' is not HOST:PORT", NULL);
+	expect_error("ipfix3.yaml", "output:\n  ipfix: collector:0\n",
+		     "ipfix3.yaml:2: output.ipfix", NULL);
+	expect_error("refresh.yaml", "output:\n  ipfix_template_refresh: 100000\n",
+		     "refresh.yaml:2: output.ipfix_template_refresh: '100000' is not an integer",
+		     NULL);
+	expect_error("group.yaml", "output:\n  shm_group: no-such-group-wc\n",
+		     "group.yaml:2: output.shm_group: 'no-such-group-wc' is not a group", NULL);
+}
+
 static void test_bool_forms(void **state)
 {
 	(void)state;
@@ -604,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_flat_and_empty),
 		cmocka_unit_test(test_cli_overrides_file),
 		cmocka_unit_test(test_error_kinds),
+		cmocka_unit_test(test_export_options),
 		cmocka_unit_test(test_bool_forms),
 		cmocka_unit_test(test_enum_values),
 		cmocka_unit_test(test_cpulist),

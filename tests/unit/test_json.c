@@ -362,9 +362,15 @@ static void write_event_cb(FILE *f, void *arg)
 	case 0:
 		eve_write_anomaly(f, a->e, rng() & 0xffff);
 		break;
-	case 1:
-		eve_write_anomaly_seq(f, a->e, 0, rng());
+	case 1: {
+		/* evidence with context frames, or none (NULL) */
+		struct eve_evidence ev = {.file = "evidence-000001.pcap", .frame = rng() & 0xffff,
+					  .n_context = (unsigned)(rng() % (WC_EVIDENCE_CONTEXT_MAX + 1))};
+		for (unsigned i = 0; i < ev.n_context; i++)
+			ev.context[i] = rng();
+		eve_write_anomaly_seq(f, a->e, rng() & 1 ? &ev : NULL, rng());
 		break;
+	}
 	case 2:
 		eve_write_flow(f, a->e);
 		break;

@@ -1496,6 +1496,92 @@ static void test_one_sided_flows(void **state)
 	assert_int_equal(X.w.ctr->flows_one_sided, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* Evidence: the packets of the flow before an anomaly (history.h)      */
+
+/* The n records before anomaly a: its context packets, frames want[]. */
+static void expect_context(const struct wc_event *a, const uint64_t *want, unsigned n,
+			   const uint64_t *t_us)
+{
+	size_t i = (size_t)(a - X.ev);
+	assert_int_equal(a->n_context, n);
+	assert_true(i >= n);
+	for (unsigned k = 0; k < n; k++) {
+		const struct wc_event *c = &X.ev[i - n + k];
+		assert_int_equal(c->kind, WC_EVENT_PACKET);
+		assert_int_equal(c->pcap_cnt, want[k]);
+		assert_int_equal(c->ts_ns, T0 + t_us[k] * 1000);
+		assert_int_equal(c->flow_id, a->flow_id);
+		assert_true(c->snap_len >= 54 && c->snap_len <= WC_HISTORY_SNAP);
+		assert_true(c->wirelen >= c->snap_len);
+	}
+}
+
+static void test_evidence_context(void **state)
+{
+	(void)state;
+	start(&(struct wc_worker_cfg){.mtu = 1500, .history = 64, .context = 3});
+	struct conn c, d;
+	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	conn_init(&d, "10.0.0.1", 40001, "10.0.0.2", 80); /* another flow, in between */
+	handshake(&c, 0);         /* 1-3 */
+	handshake(&d, 1600);      /* 4-6 */
+	C_(&c, 4000, PA, 100);    /* 7 */
+	C_(&d, 4100, PA, 10);     /* 8 */
+	/* 9: a damaged pure ACK of the server: tcp_checksum_bad */
+	xmit(&c, 0, 4200, TF_ACK, c.snxt, c.cnxt, c.swin, 0, -1, 1);
+	S_(&c, 4300, TF_ACK, 0);  /* 10 */
+	S_(&c, 4500, TF_RST | TF_ACK, 0); /* 11: rst_after_first_data */
+	finish();
+
+	/* the 3 latest of its flow, oldest first, none of the other flow */
+	const struct wc_event *bad = anom(WC_ANOM_TCP_CHECKSUM_BAD, 0);
+	assert_int_equal(bad->pcap_cnt, 9);
+	expect_context(bad, (const uint64_t[]){2, 3, 7}, 3, (const uint64_t[]){1000, 1500, 4000});
+	/* then: neither those (exported) nor frame 9 (its own event's) again */
+	const struct wc_event *rst = anom(WC_ANOM_RST_AFTER_FIRST_DATA, 0);
+	assert_int_equal(rst->pcap_cnt, 11);
+	expect_context(rst, (const uint64_t[]){1, 10}, 2, (const uint64_t[]){0, 4300});
+	assert_int_equal(X.w.ctr->evidence_packets, 5);
+	assert_int_equal(X.w.ctr->drops_evidence, 0);
+	/* events are numbered without the context records */
+	uint64_t seq = 0;
+	for (size_t i = 0; i < X.nev; i++)
+		if (X.ev[i].kind != WC_EVENT_PACKET)
+			assert_int_equal(X.ev[i].seq, seq++);
+	assert_int_equal(seq, X.nev - 5);
+}
+
+/* No room for the context in a live ring: the anomaly goes alone, the
+ * context is counted as dropped. */
+static void test_evidence_context_ring_full(void **state)
+{
+	(void)state;
+	start(&(struct wc_worker_cfg){.mtu = 1500, .history = 64, .context = 4});
+	struct wc_worker_shm *ws = wc_shm_worker(X.shm.hdr, 0);
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	handshake(&c, 0);
+	C_(&c, 2000, PA, 100);
+	/* fill the ring to one free slot */
+	uint64_t head = 0;
+	uint64_t cached = 0;
+	uint64_t room = ws->ring.slots - (atomic_load(&ws->ring.head) - atomic_load(&ws->ring.tail));
+	assert_true(wc_ring_reserve_n(ws, &cached, room - 1, &head));
+	for (uint64_t i = 0; i < room - 1; i++)
+		memset(wc_ring_slot(ws, head + i), 0, sizeof(struct wc_event));
+	wc_ring_commit_n(ws, room - 1);
+	S_(&c, 2500, TF_RST | TF_ACK, 0);
+	assert_int_equal(X.w.ctr->drops_evidence, 4);
+	assert_int_equal(X.w.ctr->drops_event_ring, 0);
+	uint64_t tail, n = wc_ring_available(ws, &tail);
+	const struct wc_event *a = wc_ring_slot(ws, tail + n - 1);
+	assert_int_equal(a->kind, WC_EVENT_ANOMALY);
+	assert_int_equal(a->u.anomaly.type, WC_ANOM_RST_AFTER_FIRST_DATA);
+	assert_int_equal(a->n_context, 0);
+	wc_ring_consume(ws, n);
+}
+
 int main(void)
 {
 	wc_csum_init();
@@ -1530,6 +1616,8 @@ int main(void)
 		T(test_midstream),
 		T(test_rate_limit),
 		T(test_port_reuse_new_flow),
+		T(test_evidence_context),
+		T(test_evidence_context_ring_full),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
