@@ -509,8 +509,9 @@ static int cmd_stats(struct wc_shm_header *h, const struct cli_opts *op)
 	printf("events   %llu written, %llu over the rate limit\n",
 	       (unsigned long long)c.events_written,
 	       (unsigned long long)c.anomaly_events_suppressed);
-	printf("drops    %llu capture, %llu event ring\n", (unsigned long long)c.drops_capture,
-	       (unsigned long long)c.drops_event_ring);
+	printf("drops    %llu capture, %llu event ring, %llu evidence context\n",
+	       (unsigned long long)c.drops_capture, (unsigned long long)c.drops_event_ring,
+	       (unsigned long long)c.drops_evidence);
 	return 0;
 }
 
@@ -994,6 +995,7 @@ static void top_json(struct wc_shm_header *h, const struct sample *a, const stru
 	json_obj(&j, "drops");
 	json_u64(&j, "capture", c->drops_capture);
 	json_u64(&j, "event_ring", c->drops_event_ring);
+	json_u64(&j, "evidence_context", c->drops_evidence);
 	json_obj_end(&j);
 	json_obj(&j, "anomalies");
 	for (int k = 0; k < WC_ANOM_COUNT; k++) {

@@ -264,13 +264,16 @@ static void render_shm(struct buf *b, struct wc_shm_header *h)
 	PER_WORKER(b, n, "flows_one_sided_total", flows_one_sided);
 
 	family(b, "drops_total", "counter",
-	       "Packets dropped by the capture layer (where=\"capture\") and events dropped "
-	       "on a full event ring (where=\"event_ring\"), per worker.");
+	       "Packets dropped by the capture layer (where=\"capture\"), events dropped "
+	       "on a full event ring (where=\"event_ring\") and evidence context packets "
+	       "left out for lack of ring room (where=\"evidence_context\"), per worker.");
 	for (unsigned w = 0; w < n; w++) {
 		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"capture\"} %llu\n", w,
 			(unsigned long long)c[w].drops_capture);
 		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"event_ring\"} %llu\n", w,
 			(unsigned long long)c[w].drops_event_ring);
+		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"evidence_context\"} %llu\n",
+			w, (unsigned long long)c[w].drops_evidence);
 	}
 	family(b, "events_written_total", "counter",
 	       "Events written to the event ring, per worker.");

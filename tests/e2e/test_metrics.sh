@@ -225,7 +225,7 @@ expect('malformed sum', sum(v for (k, l), v in samples.items() if k == 'wirechec
 for key in ('created', 'active', 'evicted', 'ended', 'one_sided'):
     name = 'wirecheck_flows_%s' % key + ('' if key == 'active' else '_total')
     expect(name, val(name, worker='0'), float(live['flows'][key]))
-for where in ('capture', 'event_ring'):
+for where in ('capture', 'event_ring', 'evidence_context'):
     expect('drops ' + where, val('wirecheck_drops_total', worker='0', where=where), float(live['drops'][where]))
 expect('events written', val('wirecheck_events_written_total', worker='0'), float(live['events']['written']))
 expect('rate limited', val('wirecheck_anomaly_events_rate_limited_total'), float(live['events']['rate_limited']))
