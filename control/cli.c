@@ -681,6 +681,11 @@ static void event_human(const char *line)
 	       term_safe(detail, sizeof(detail), safe_detail, sizeof(safe_detail)), safe_who);
 }
 
+void cli_event_human(const char *line)
+{
+	event_human(line);
+}
+
 static void emit_line(const char *line, size_t n, const struct cli_opts *op)
 {
 	if (op->json) {

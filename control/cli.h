@@ -20,6 +20,10 @@ int cli_main(int argc, char **argv);
 /* The usage lines of these commands. */
 void cli_usage(FILE *f);
 
+/* One events.json line as `wirecheckctl events` prints it (stdout); any
+ * bytes are accepted (fuzz_events). */
+void cli_event_human(const char *line);
+
 struct wc_flow;
 /* Copy a live flow entry with the sequence-lock read protocol of flow.h,
  * retrying while it is being written for at most 2 ms and *budget_ns

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite (`make test`): unit, replay, conformance and CLI tests on
 # the normal build; unit and replay tests again under ASan+UBSan; the
-# libFuzzer target for a bounded time. Ends with one line
+# libFuzzer targets (one per parser) for a bounded time. Ends with one line
 # "tests: N passed, M failed, K skipped".
 set -u
 BUILD=${1:-build} ASAN=${2:-build-asan} FUZZ=${3:-build-fuzz} SECS=${4:-30}
@@ -37,25 +37,45 @@ else
 	cat "$ASAN/compile.log"; failed=$((failed + 1))
 fi
 
-echo "== fuzz_decode for ${SECS}s ($FUZZ)"
+# One libFuzzer target per parser of untrusted bytes, each seeded from the
+# project's own material: decode (packets: the replay captures' frames,
+# SECS seconds), config (YAML: config/*.yaml) and events (events.json lines
+# of a replay run), SECS/2 seconds each.
+echo "== fuzz targets ($FUZZ)"
 if [ ! -f "$FUZZ/build.ninja" ]; then
 	CC=clang meson setup "$FUZZ" -Dfuzz=true -Dtests=false -Dbench=false \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-if meson compile -C "$FUZZ" fuzz_decode >"$FUZZ/compile.log" 2>&1; then
-	rm -rf "$FUZZ/seeds" && mkdir -p "$FUZZ/seeds" "$FUZZ/crashes"
-	/usr/bin/python3 tests/fuzz/make_seeds.py . "$FUZZ/seeds"
-	if UBSAN_OPTIONS=halt_on_error=1 "$FUZZ/fuzz_decode" -max_total_time="$SECS" \
-		-artifact_prefix="$FUZZ/crashes/" -print_final_stats=1 "$FUZZ/seeds" >"$FUZZ/fuzz.log" 2>&1; then
-		echo "PASS fuzz_decode: $(grep -E 'stat::number_of_executed_units' "$FUZZ/fuzz.log" | awk '{print $2}') executions, no crash"
+fuzz_seeds() { # target dir
+	case $1 in
+	decode) /usr/bin/python3 tests/fuzz/make_seeds.py . "$2" ;;
+	config) cp config/*.yaml "$2"/ ;;
+	events)
+		"$BUILD/wirecheck" -r tests/pcap/seed-incidents/input.pcap -o "$FUZZ/ev-out" \
+			>/dev/null 2>&1 && split -l 1 "$FUZZ/ev-out/events.json" "$2/line-" ;;
+	esac
+	[ -n "$(ls -A "$2")" ]
+}
+for t in decode config events; do
+	secs=$SECS
+	[ "$t" = decode ] || secs=$(( (SECS + 1) / 2 ))
+	if ! meson compile -C "$FUZZ" "fuzz_$t" >"$FUZZ/compile-$t.log" 2>&1; then
+		cat "$FUZZ/compile-$t.log"; echo "FAIL fuzz_$t (build)"; failed=$((failed + 1)); continue
+	fi
+	rm -rf "$FUZZ/seeds-$t" "$FUZZ/ev-out" && mkdir -p "$FUZZ/seeds-$t" "$FUZZ/crashes-$t"
+	if ! fuzz_seeds "$t" "$FUZZ/seeds-$t"; then
+		echo "FAIL fuzz_$t: no seeds"; failed=$((failed + 1)); continue
+	fi
+	if UBSAN_OPTIONS=halt_on_error=1 "$FUZZ/fuzz_$t" -max_total_time="$secs" \
+		-artifact_prefix="$FUZZ/crashes-$t/" -print_final_stats=1 "$FUZZ/seeds-$t" \
+		>"$FUZZ/fuzz-$t.log" 2>&1; then
+		echo "PASS fuzz_$t: $(grep -E 'stat::number_of_executed_units' "$FUZZ/fuzz-$t.log" | awk '{print $2}') executions in ${secs}s, no crash"
 		passed=$((passed + 1))
 	else
-		tail -40 "$FUZZ/fuzz.log"; echo "FAIL fuzz_decode (artifacts in $FUZZ/crashes)"
+		tail -40 "$FUZZ/fuzz-$t.log"; echo "FAIL fuzz_$t (artifacts in $FUZZ/crashes-$t)"
 		failed=$((failed + 1))
 	fi
-else
-	cat "$FUZZ/compile.log"; failed=$((failed + 1))
-fi
+done
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
