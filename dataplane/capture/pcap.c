@@ -245,6 +245,12 @@ uint64_t wc_capture_mem_count(struct wc_capture *c)
 	return c->n_views;
 }
 
+/* The preloaded frames themselves (benchmarks rewrite them between laps). */
+struct wc_pkt_view *wc_capture_mem_views(struct wc_capture *c)
+{
+	return c->views;
+}
+
 const struct wc_capture_ops wc_capture_mem = {
 	.name = "mem",
 	.open = mem_open,

@@ -315,8 +315,13 @@ void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomal
 	if (!anomaly_pass(w, t, flow))
 		return;
 	uint32_t slots[WC_EVIDENCE_CONTEXT_MAX];
-	unsigned n_ctx = context_find(w, p, slots);
 	uint64_t head;
+	/* no history scan for an event that will be dropped (a full ring and
+	 * nobody to wait for: an anomaly flood must not cost a scan each) */
+	unsigned n_ctx = 0;
+	if (wc_ring_reserve_n(w->shm, &w->cached_tail, 1, &head) ||
+	    w->ring_policy == WC_RING_WAIT)
+		n_ctx = context_find(w, p, slots);
 	struct wc_event *e = anomaly_reserve(w, t, flow, detail, &n_ctx, &head);
 	if (!e)
 		return;

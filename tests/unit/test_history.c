@@ -107,6 +107,40 @@ static void test_push_wrap_k(void **state)
 	wc_history_fini(&h);
 }
 
+/* The block scan (16 tags per compare) against a one-slot-at-a-time model,
+ * on a ring whose size is no multiple of 16, at every write position of
+ * two laps, with few tags so that matches are dense and sparse. */
+static void test_scan_model(void **state)
+{
+	(void)state;
+	struct wc_history h;
+	const uint32_t size = 1000;
+	assert_int_equal(wc_history_init(&h, size), 0);
+	uint32_t slots[WC_EVIDENCE_CONTEXT_MAX], want[WC_EVIDENCE_CONTEXT_MAX];
+	struct wc_hist_flow fl = flow_ab(40000, 80, 0);
+	uint64_t rng = 88172645463325252ull;
+	for (uint64_t n = 1; n <= 2 * size + 7; n++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		uint32_t tag = (uint32_t)(rng % 5) + 1;
+		push(&h, tag, n, 40000, 80, 0);
+		if (rng % 7 == 0)
+			wc_history_mark_exported(&h, (h.next + size - 1) % size);
+		for (uint32_t t = 1; t <= 5; t += 2) {
+			unsigned k = (unsigned)(rng >> 20) % WC_EVIDENCE_CONTEXT_MAX + 1, m = 0;
+			for (uint32_t left = size, i = h.next; left && m < k; left--) {
+				i = i ? i - 1 : size - 1;
+				if (h.tags[i] == wc_history_tag(t))
+					want[m++] = i;
+			}
+			unsigned got = wc_history_find(&h, wc_history_tag(t), &fl, k, slots);
+			assert_int_equal(got, m);
+			for (unsigned j = 0; j < m; j++) /* found newest first, given oldest first */
+				assert_int_equal(slots[j], want[m - 1 - j]);
+		}
+	}
+	wc_history_fini(&h);
+}
+
 static void test_flows_apart(void **state)
 {
 	(void)state;
@@ -178,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_push_wrap_k),
 		cmocka_unit_test(test_flows_apart),
+		cmocka_unit_test(test_scan_model),
 		cmocka_unit_test(test_skip_exported),
 		cmocka_unit_test(test_disabled),
 	};
