@@ -16,12 +16,7 @@ enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10
        TH_ECE = 0x40, TH_CWR = 0x80 };
 #define WC_DIR_FIN_ACKED 0x80
 
-static const uint64_t timeout_defaults_ns[WC_LIST_COUNT] = {
-	[WC_LIST_TCP_OPENING] = 30ull * 1000 * NS_PER_MS,
-	[WC_LIST_TCP_ACTIVE] = 300ull * 1000 * NS_PER_MS,
-	[WC_LIST_TCP_CLOSED] = 10ull * 1000 * NS_PER_MS,
-	[WC_LIST_OTHER] = 60ull * 1000 * NS_PER_MS,
-};
+static const uint64_t timeout_defaults_ns[WC_LIST_COUNT] = WC_FLOW_TIMEOUTS_DEFAULT_NS;
 
 /* RFC 1982 serial-number arithmetic on 32-bit sequence numbers. */
 static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -439,25 +434,25 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		}
 		if (th->payload_len && (rev->flags & (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN)) ==
 					       (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN) &&
-		    end == rev->last_ack + rev->win)
+		    end == rev->max_ack + rev->win)
 			dir->window_full++;
 		/* the answer to a keep-alive or a zero-window probe repeats the
 		 * last ACK by design: not a duplicate ACK (Wireshark agrees) */
 		if (!th->payload_len && !(fl & (TH_SYN | TH_FIN)) && (fl & TH_ACK) &&
 		    th->win && th->win == dir->raw_win && seq == dir->next_seq &&
-		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->last_ack &&
+		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->max_ack &&
 		    (dir->flags & WC_DIR_WIN_KNOWN) && !rev->last_probe) {
 			dir->dupacks++;
 			dir->dupack_run++;
 			dir->last_dupack_ns = now;
 		} else if ((fl & TH_ACK) && (!(dir->flags & WC_DIR_ACK_KNOWN) ||
-					      th->ack != dir->last_ack)) {
+					      th->ack != dir->max_ack)) {
 			dir->dupack_run = 0; /* a new ACK value ends the run */
 		}
 		if (seglen && !keepalive && !zwp && seq_lt(seq, dir->next_seq)) {
 			/* a retransmission of some kind */
 			enum wc_anomaly kind = WC_ANOM_RTO_RETRANSMISSION;
-			if (rev->dupack_run >= 2 && rev->last_ack == seq &&
+			if (rev->dupack_run >= 2 && rev->max_ack == seq &&
 			    now - rev->last_dupack_ns < FAST_RETX_WINDOW_NS) {
 				kind = WC_ANOM_FAST_RETRANSMISSION;
 			} else if (now - dir->last_seg_ns < ooo_window_ns(f) &&
@@ -569,7 +564,6 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			rev->flags |= WC_DIR_FIN_ACKED;
 		if (advances) {
 			dir->max_ack = ack;
-			dir->last_ack = ack;
 		}
 		dir->flags |= WC_DIR_ACK_KNOWN;
 	}
