@@ -91,7 +91,7 @@ struct wc_flow_dir {
 	uint8_t dupack_run; /* consecutive duplicate ACKs */
 	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
 	uint8_t last_probe; /* last segment was a keep-alive or window probe */
-	uint8_t n_bad;      /* corrupt segments within [bad_seq, bad_end) */
+	uint8_t n_bad;      /* corrupt segments awaiting a good copy (track.c) */
 	uint16_t pad;
 	uint32_t ts_val;    /* TSval being timed */
 	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
@@ -104,8 +104,6 @@ struct wc_flow_dir {
 	uint64_t stall_ns;  /* candidate's send time, 0 = none */
 	uint64_t stall_ack_ns; /* late ACK seen at; waits for our next data */
 	uint64_t stall_delay_ns;
-	uint32_t bad_seq, bad_end; /* corrupt segments awaiting good copies */
-	uint64_t bad_frame;
 	/* counters */
 	uint32_t syns, fins, rsts;
 	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
@@ -162,7 +160,7 @@ struct wc_flow {
 	uint16_t pad2;
 	uint64_t echo_ns;
 	struct wc_flow_dir dir[2];
-	uint8_t pad_end[32]; /* to the line-pair multiple */
+	uint8_t pad_end[64]; /* to the line-pair multiple */
 };
 
 _Static_assert(sizeof(struct wc_flow) % 128 == 0, "entries keep their line pairs");

@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 5u
+#define WC_SHM_ABI_VERSION 6u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_SENDER_SLOTS 1024 /* per-worker sender tally table */
@@ -136,6 +136,8 @@ struct wc_counters {
 	uint64_t drops_event_ring;
 	uint64_t events_written;
 	uint64_t senders_untracked; /* sender table full */
+	uint64_t bad_segs_untracked; /* corrupt segments pushed out of a full set
+				      * before their good copy (track.h) */
 	/* capture layer, filled by the main thread from the backend at the end
 	 * (worker 0's block) */
 	uint64_t capture_received;
@@ -143,7 +145,7 @@ struct wc_counters {
 	uint64_t xdp_seen, xdp_redirected, xdp_passed, xdp_no_socket;
 	uint64_t first_ts_ns; /* not summed: min/max over workers */
 	uint64_t last_ts_ns;
-	uint64_t reserved[9];
+	uint64_t reserved[8];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 /* Per-sender tallies: which guest or vNIC emits damaged frames. */

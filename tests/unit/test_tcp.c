@@ -1476,6 +1476,53 @@ static void test_offload_corruption_two_pending(void **state)
 	expect_anom(WC_ANOM_OFFLOAD_CORRUPTION, 4);
 }
 
+/* A bad checksum that is never resent proves nothing (the frame may have
+ * been damaged on the probe's side of the tap while the receiver got it
+ * intact, as its ACK then shows): only segments whose own bytes come again
+ * with a good checksum are confirmed. Flow 1: A (bad, yet ACKed) then B
+ * (bad, dropped, resent alone): one confirmation, B's. Flow 2: A (bad,
+ * ACKed), B (good, lost past the probe), C (bad, dropped); B and C resent:
+ * one confirmation, C's; B's resend is a plain RTO retransmission.
+ * Frames: xmit() as above. */
+static void test_offload_corruption_only_resent(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40004, "10.0.0.2", 80);
+	handshake(&c, 0);
+	xmit(&c, 1, 2000, PA, 1001, 5001, c.cwin, 100, -1, 1);
+	uint64_t bad_b = xmit(&c, 1, 2100, PA, 1101, 5001, c.cwin, 100, -1, 1);
+	xmit(&c, 0, 3000, TF_ACK, 5001, 1101, c.swin, 0, -1, 0); /* A arrived */
+	uint64_t good_b = xmit(&c, 1, 302000, PA, 1101, 5001, c.cwin, 100, -1, 0);
+	xmit(&c, 0, 303000, TF_ACK, 5001, 1201, c.swin, 0, -1, 0);
+
+	struct conn d;
+	conn_init(&d, "10.0.0.1", 40005, "10.0.0.2", 80);
+	handshake(&d, 400000);
+	xmit(&d, 1, 402000, PA, 1001, 5001, d.cwin, 100, -1, 1);
+	xmit(&d, 1, 402100, PA, 1101, 5001, d.cwin, 100, -1, 0); /* lost past the probe */
+	uint64_t bad_c = xmit(&d, 1, 402200, PA, 1201, 5001, d.cwin, 100, -1, 1);
+	xmit(&d, 0, 403000, TF_ACK, 5001, 1101, d.swin, 0, -1, 0); /* A arrived */
+	xmit(&d, 1, 702000, PA, 1101, 5001, d.cwin, 100, -1, 0);
+	uint64_t good_c = xmit(&d, 1, 702100, PA, 1201, 5001, d.cwin, 100, -1, 0);
+	xmit(&d, 0, 703000, TF_ACK, 5001, 1301, d.swin, 0, -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_TCP_CHECKSUM_BAD, 4);
+	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 3);
+	expect_anom(WC_ANOM_OFFLOAD_CORRUPTION, 2);
+	const struct wc_event *x = anom(WC_ANOM_OFFLOAD_CORRUPTION, 0);
+	assert_int_equal(x->pcap_cnt, good_b);
+	assert_int_equal(x->u.anomaly.aux[0], bad_b);
+	assert_int_equal(x->u.anomaly.aux[1], 1101);
+	x = anom(WC_ANOM_OFFLOAD_CORRUPTION, 1);
+	assert_int_equal(x->pcap_cnt, good_c);
+	assert_int_equal(x->u.anomaly.aux[0], bad_c);
+	assert_int_equal(x->u.anomaly.aux[1], 1201);
+	assert_int_equal(cdir(flow_of(&c))->n_bad, 0);
+	assert_int_equal(cdir(flow_of(&d))->n_bad, 0);
+}
+
 /* One-sided flows (SPEC §2): a TCP flow whose packets all went one way past
  * a SYN is counted, so asymmetric capture shows in the stats; a complete
  * exchange and an unanswered SYN are not. Frames: xmit() as above. */
@@ -1516,6 +1563,7 @@ int main(void)
 		T(test_rtt_timestamps),
 		T(test_offload_corruption),
 		T(test_offload_corruption_two_pending),
+		T(test_offload_corruption_only_resent),
 		T(test_one_sided_flows),
 		T(test_bad_checksum_no_state),
 		T(test_ack_stall),
