@@ -282,6 +282,10 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 			d.alt_port = s->server_port;
 			d.aux[0] = s->flow_id;
 			f->flags |= WC_FLOW_VIP_ASYMMETRY;
+			/* one event per attempt: this SYN is answered; a resent
+			 * SYN-ACK finds nothing until the client sends the SYN
+			 * again (pending_add re-arms it) */
+			s->used = 0;
 			raise_flow_pkt(w, p, idx, f, WC_ANOM_SYNACK_UNEXPECTED_SOURCE, &d);
 			/* the SYN's own flow is part of the same incident */
 			struct wc_flow_key k = f->key;

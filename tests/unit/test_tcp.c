@@ -1193,6 +1193,33 @@ static void test_synack_unexpected_source_v6(void **state)
 	synack_unexpected(6);
 }
 
+/* One event per attempt. The client's SYN C:40000 -> A:80 (ISN 1000) is
+ * answered by B:80 (SYN-ACK ISN 9000); no RST comes back (a firewall drops
+ * it), so B resends the same SYN-ACK at 1 s and 3 s: still one attempt,
+ * one event (the resends are RTO retransmissions). The client then
+ * retransmits its SYN (same ISN) and B answers it: a second attempt. */
+static void test_synack_unexpected_source_resent(void **state)
+{
+	(void)state;
+	struct conn a, b;
+	conn_init(&a, "10.0.0.50", 40000, "10.0.0.10", 80);
+	conn_init(&b, "10.0.0.50", 40000, "10.0.0.200", 80);
+	C_(&a, 0, TF_SYN, 0);
+	uint64_t sa = xmit(&b, 0, 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b, 0, 1 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b, 0, 3 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&a, 1, 3 * SEC + 2000, TF_SYN, 1000, 0, a.cwin, 0, -1, 0);
+	uint64_t sa2 = xmit(&b, 0, 3 * SEC + 3000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0,
+			    -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 2);
+	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 0)->pcap_cnt, sa);
+	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 1)->pcap_cnt, sa2);
+	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_SYNACK_UNEXPECTED_SOURCE], 2);
+	expect_anom(WC_ANOM_SYN_UNANSWERED, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* syn_unanswered                                                      */
 
@@ -1571,6 +1598,7 @@ int main(void)
 		T(test_ack_stall_piggyback),
 		T(test_synack_unexpected_source_v4),
 		T(test_synack_unexpected_source_v6),
+		T(test_synack_unexpected_source_resent),
 		T(test_syn_unanswered),
 		T(test_missing_fin),
 		T(test_idle_timeout_one_per_call),
