@@ -441,7 +441,10 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	if (fl & TH_RST) {
 		dir->rsts++;
 		if (f->state != WC_TCP_CLOSED) {
-			if (!(f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA)) &&
+			/* a flow picked up mid-stream never showed its handshake
+			 * nor, so, which data came first */
+			if (!(f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA |
+					  WC_FLOW_MIDSTREAM)) &&
 			    (f->flags & WC_FLOW_ESTABLISHED_ONCE) && from != f->client &&
 			    f->dir[f->client].first_data_ns && !dir->first_data_ns) {
 				struct wc_anomaly_detail d = {0};

@@ -681,6 +681,27 @@ static void test_rst_after_first_data(void **state)
 	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_RST_AFTER_FIRST_DATA], 1);
 }
 
+/* Picked up mid-stream: the client's data and the server's RST are all the
+ * probe saw. Which data came first is unknown (the connection may have run
+ * for hours), so no rst_after_first_data: a capture started during a long
+ * upload that the server ends with a RST is not the sidecar incident. */
+static void test_rst_after_first_data_midstream(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40001, "10.0.0.2", 80);
+	c.cnxt = 123456;
+	c.snxt = 654321;
+	C_(&c, 1000, PA, 100);
+	S_(&c, 3000, TF_RST | TF_ACK, 0);
+	finish();
+
+	expect_anom(WC_ANOM_RST_AFTER_FIRST_DATA, 0);
+	const struct wc_event *e = flow_of(&c);
+	assert_true(e->u.flow.flags & WC_FLOW_MIDSTREAM);
+	assert_int_equal(e->u.flow.end, WC_END_RST);
+}
+
 /* ------------------------------------------------------------------ */
 /* Retransmissions                                                     */
 
@@ -1579,6 +1600,7 @@ int main(void)
 		T(test_full_exchange_v6),
 		T(test_rst_after_exchange),
 		T(test_rst_after_first_data),
+		T(test_rst_after_first_data_midstream),
 		T(test_rto_retransmission),
 		T(test_fast_retransmission),
 		T(test_out_of_order),
