@@ -112,6 +112,9 @@ void wc_summary_print(FILE *f, struct wc_shm_header *h, const char *outdir,
 	if (c.senders_untracked)
 		fprintf(f, "    (%llu verdicts from senders beyond the tally table)\n",
 			(unsigned long long)c.senders_untracked);
+	if (c.bad_segs_untracked)
+		fprintf(f, "    (%llu corrupt segments no longer awaited: too many pending "
+			"in one flow)\n", (unsigned long long)c.bad_segs_untracked);
 
 	/* Top flows by trouble, across workers. */
 	const struct wc_flow *top[WC_MAX_WORKERS * WC_TOP_FLOWS];

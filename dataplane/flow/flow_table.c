@@ -14,6 +14,7 @@ struct wc_flow_table {
 	uint32_t free_head; /* entry index + 1, chained through lru_next */
 	uint32_t head[WC_LIST_COUNT], tail[WC_LIST_COUNT]; /* index + 1 */
 	uint64_t timeout_ns[WC_LIST_COUNT];
+	uint64_t relink_ns[WC_LIST_COUNT];
 	uint64_t evictions;
 	wc_flow_end_fn on_end;
 	void *arg;
@@ -32,6 +33,9 @@ int wc_flow_table_create(struct wc_flow_table **out, const struct wc_flow_table_
 	t->capacity = cfg->capacity;
 	t->mask = cfg->index_size - 1;
 	memcpy(t->timeout_ns, cfg->timeout_ns, sizeof(t->timeout_ns));
+	for (unsigned l = 0; l < WC_LIST_COUNT; l++)
+		t->relink_ns[l] = cfg->relink_ns[l] ? cfg->relink_ns[l]
+						    : cfg->timeout_ns[l] / WC_FLOW_RELINK_DIV;
 	t->on_end = cfg->on_end;
 	t->arg = cfg->arg;
 	for (uint32_t i = 0; i < t->capacity; i++)
@@ -91,8 +95,6 @@ static void list_append(struct wc_flow_table *t, struct wc_flow *f, unsigned lis
 	t->tail[list] = me;
 }
 
-#define RELINK_NS 1000000000ull /* LRU position granularity: 1 s */
-
 static inline uint64_t mkslot(uint32_t hash, uint32_t idx1)
 {
 	return ((uint64_t)hash << 32) | idx1;
@@ -106,8 +108,13 @@ void wc_flow_table_prefetch_slot(const struct wc_flow_table *t, uint32_t hash)
 void wc_flow_table_prefetch_entry(const struct wc_flow_table *t, uint32_t hash)
 {
 	uint64_t s = t->index[hash & t->mask];
-	if (s && (uint32_t)(s >> 32) == hash)
-		__builtin_prefetch(&t->e[(uint32_t)s - 1].key);
+	if (s && (uint32_t)(s >> 32) == hash) {
+		/* the key's line and the next (flags, LRU, times): what the
+		 * lookup compares and every packet's bookkeeping reads */
+		const char *e = (const char *)&t->e[(uint32_t)s - 1];
+		__builtin_prefetch(e);
+		__builtin_prefetch(e + 64);
+	}
 }
 
 struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
@@ -226,8 +233,8 @@ void wc_flow_table_touch(struct wc_flow_table *t, struct wc_flow *f,
 {
 	if (now_ns > f->last_ns)
 		f->last_ns = now_ns;
-	if (f->list == list && f->last_ns - f->lru_ns < RELINK_NS)
-		return; /* position still right to within a second */
+	if (f->list == list && f->last_ns - f->lru_ns < t->relink_ns[list])
+		return; /* position still right to within the granularity */
 	list_unlink(t, f);
 	list_append(t, f, list);
 	f->lru_ns = f->last_ns;

@@ -16,12 +16,7 @@ enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10
        TH_ECE = 0x40, TH_CWR = 0x80 };
 #define WC_DIR_FIN_ACKED 0x80
 
-static const uint64_t timeout_defaults_ns[WC_LIST_COUNT] = {
-	[WC_LIST_TCP_OPENING] = 30ull * 1000 * NS_PER_MS,
-	[WC_LIST_TCP_ACTIVE] = 300ull * 1000 * NS_PER_MS,
-	[WC_LIST_TCP_CLOSED] = 10ull * 1000 * NS_PER_MS,
-	[WC_LIST_OTHER] = 60ull * 1000 * NS_PER_MS,
-};
+static const uint64_t timeout_defaults_ns[WC_LIST_COUNT] = WC_FLOW_TIMEOUTS_DEFAULT_NS;
 
 /* RFC 1982 serial-number arithmetic on 32-bit sequence numbers. */
 static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -50,12 +45,13 @@ int wc_track_init(struct wc_worker *w, struct wc_flow *entries, uint64_t *index,
 	if (cfg->other_timeout_ns)
 		tc.timeout_ns[WC_LIST_OTHER] = cfg->other_timeout_ns;
 	t->pending = calloc(WC_PENDING_SYN_SLOTS, sizeof(*t->pending));
-	if (!t->pending)
-		return -ENOMEM;
-	int r = wc_flow_table_create(&t->table, &tc);
+	t->bad = calloc((size_t)WC_BAD_SEG_SETS * WC_BAD_SEG_WAYS, sizeof(*t->bad));
+	int r = t->pending && t->bad ? wc_flow_table_create(&t->table, &tc) : -ENOMEM;
 	if (r) {
 		free(t->pending);
+		free(t->bad);
 		t->pending = NULL;
+		t->bad = NULL;
 	}
 	return r;
 }
@@ -64,8 +60,10 @@ void wc_track_fini(struct wc_worker *w)
 {
 	wc_flow_table_destroy(w->track.table);
 	free(w->track.pending);
+	free(w->track.bad);
 	w->track.table = NULL;
 	w->track.pending = NULL;
+	w->track.bad = NULL;
 }
 
 /* wc_flow_trouble: include/wirecheck/flow.c (the control plane ranks live
@@ -284,6 +282,10 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 			d.alt_port = s->server_port;
 			d.aux[0] = s->flow_id;
 			f->flags |= WC_FLOW_VIP_ASYMMETRY;
+			/* one event per attempt: this SYN is answered; a resent
+			 * SYN-ACK finds nothing until the client sends the SYN
+			 * again (pending_add re-arms it) */
+			s->used = 0;
 			raise_flow_pkt(w, p, idx, f, WC_ANOM_SYNACK_UNEXPECTED_SOURCE, &d);
 			/* the SYN's own flow is part of the same incident */
 			struct wc_flow_key k = f->key;
@@ -303,29 +305,77 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 	}
 }
 
-static void tcp_confirm_corruption(struct wc_worker *w, const struct wc_pkt *p,
-				   unsigned idx, struct wc_flow *f, struct wc_flow_dir *dir,
-				   uint32_t seq, uint32_t end)
+/* ---- corrupt segments awaiting their good copy (offload_corruption) ---- */
+
+static struct wc_bad_seg *bad_set(struct wc_tracker *t, uint64_t flow_id, unsigned side)
 {
-	if (!dir->n_bad || !seq_lt(seq, dir->bad_end) || !seq_lt(dir->bad_seq, end))
-		return; /* no pending corrupt segment, or no overlap */
-	struct wc_anomaly_detail d = {0};
-	d.aux[0] = dir->bad_frame;
-	d.aux[1] = dir->bad_seq;
-	d.aux[2] = dir->bad_end - dir->bad_seq;
-	/* a good copy reaching the end of the range resent every corrupt
-	 * segment in it (a coalesced resend); otherwise it confirms one and
-	 * the rest of the range still waits */
-	unsigned confirmed = seq_le(dir->bad_end, end) ? dir->n_bad : 1;
-	dir->n_bad = (uint8_t)(dir->n_bad - confirmed);
-	if (dir->n_bad == 0)
-		dir->bad_seq = dir->bad_end = 0;
-	else
-		dir->bad_seq = end;
-	for (unsigned i = 0; i < confirmed; i++) {
-		wc_worker_sender_confirmed(w, &p->ip[idx]);
-		raise_flow_pkt(w, p, idx, f, WC_ANOM_OFFLOAD_CORRUPTION, &d);
+	uint64_t h = (flow_id ^ ((uint64_t)side << 63)) * 0x9e3779b97f4a7c15ull;
+	return &t->bad[(h >> 40) % WC_BAD_SEG_SETS * WC_BAD_SEG_WAYS];
+}
+
+/* A corrupt segment of side `side`: remember it until a good copy of its
+ * bytes (confirmed damage) or an ACK past it (the receiver had it intact:
+ * the damage was on the probe's side of the tap) or the end of the flow.
+ * A full set gives up its oldest segment, counted. */
+static void bad_seg_add(struct wc_worker *w, struct wc_flow *f, unsigned side,
+			uint32_t seq, uint32_t end, uint64_t frame)
+{
+	struct wc_bad_seg *set = bad_set(&w->track, f->id, side), *slot = &set[0];
+	for (unsigned i = 0; i < WC_BAD_SEG_WAYS; i++) {
+		if (!set[i].flow_id) {
+			slot = &set[i];
+			break;
+		}
+		if (set[i].frame < slot->frame)
+			slot = &set[i];
 	}
+	if (slot->flow_id)
+		w->ctr->bad_segs_untracked++;
+	slot->flow_id = f->id;
+	slot->frame = frame;
+	slot->seq = seq;
+	slot->end = end;
+	slot->side = (uint8_t)side;
+	struct wc_flow_dir *dir = &f->dir[side];
+	dir->n_bad += dir->n_bad < 255;
+}
+
+enum bad_seg_op { BAD_SEG_RESENT, BAD_SEG_ACKED, BAD_SEG_FORGET };
+
+/* Walk side's pending corrupt segments: RESENT confirms (and forgets) each
+ * one a good copy [seq, end) overlaps, ACKED forgets those wholly below the
+ * cumulative ACK `seq`, FORGET all of them. Returns how many RESENT
+ * confirmed; the side's n_bad becomes the exact count left. */
+static unsigned bad_seg_walk(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
+			     struct wc_flow *f, unsigned side, enum bad_seg_op op,
+			     uint32_t seq, uint32_t end)
+{
+	struct wc_bad_seg *set = bad_set(&w->track, f->id, side);
+	unsigned left = 0, confirmed = 0;
+	for (unsigned i = 0; i < WC_BAD_SEG_WAYS; i++) {
+		struct wc_bad_seg *b = &set[i];
+		if (b->flow_id != f->id || b->side != side)
+			continue;
+		int drop = op == BAD_SEG_FORGET ||
+			   (op == BAD_SEG_ACKED && seq_le(b->end, seq)) ||
+			   (op == BAD_SEG_RESENT && seq_lt(b->seq, end) && seq_lt(seq, b->end));
+		if (!drop) {
+			left++;
+			continue;
+		}
+		if (op == BAD_SEG_RESENT) {
+			struct wc_anomaly_detail d = {0};
+			d.aux[0] = b->frame;
+			d.aux[1] = b->seq;
+			d.aux[2] = b->end - b->seq;
+			wc_worker_sender_confirmed(w, &p->ip[idx]);
+			wc_worker_raise(w, p, WC_ANOM_OFFLOAD_CORRUPTION, (int)idx, f->id, &d);
+			confirmed++;
+		}
+		b->flow_id = 0;
+	}
+	f->dir[side].n_bad = (uint8_t)(left > 255 ? 255 : left);
+	return confirmed;
 }
 
 /* Wireshark's out-of-order threshold: the handshake RTT seen at the probe
@@ -357,21 +407,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			} else if (seq_gt(end, dir->next_seq)) {
 				dir->next_seq = end;
 			}
-			/* several corrupt segments may await their good copies:
-			 * the pending range grows to cover them, and each good
-			 * copy that overlaps it confirms one */
-			if (!dir->n_bad) {
-				dir->bad_seq = seq;
-				dir->bad_end = end;
-				dir->bad_frame = p->frame_no;
-			} else {
-				if (seq_lt(seq, dir->bad_seq))
-					dir->bad_seq = seq;
-				if (seq_gt(end, dir->bad_end))
-					dir->bad_end = end;
-			}
-			if (dir->n_bad < 255)
-				dir->n_bad++;
+			bad_seg_add(w, f, (unsigned)from, seq, end, p->frame_no);
 			dir->last_seg_ns = now;
 		}
 		return;
@@ -405,7 +441,10 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	if (fl & TH_RST) {
 		dir->rsts++;
 		if (f->state != WC_TCP_CLOSED) {
-			if (!(f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA)) &&
+			/* a flow picked up mid-stream never showed its handshake
+			 * nor, so, which data came first */
+			if (!(f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA |
+					  WC_FLOW_MIDSTREAM)) &&
 			    (f->flags & WC_FLOW_ESTABLISHED_ONCE) && from != f->client &&
 			    f->dir[f->client].first_data_ns && !dir->first_data_ns) {
 				struct wc_anomaly_detail d = {0};
@@ -439,25 +478,25 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		}
 		if (th->payload_len && (rev->flags & (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN)) ==
 					       (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN) &&
-		    end == rev->last_ack + rev->win)
+		    end == rev->max_ack + rev->win)
 			dir->window_full++;
 		/* the answer to a keep-alive or a zero-window probe repeats the
 		 * last ACK by design: not a duplicate ACK (Wireshark agrees) */
 		if (!th->payload_len && !(fl & (TH_SYN | TH_FIN)) && (fl & TH_ACK) &&
 		    th->win && th->win == dir->raw_win && seq == dir->next_seq &&
-		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->last_ack &&
+		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->max_ack &&
 		    (dir->flags & WC_DIR_WIN_KNOWN) && !rev->last_probe) {
 			dir->dupacks++;
 			dir->dupack_run++;
 			dir->last_dupack_ns = now;
 		} else if ((fl & TH_ACK) && (!(dir->flags & WC_DIR_ACK_KNOWN) ||
-					      th->ack != dir->last_ack)) {
+					      th->ack != dir->max_ack)) {
 			dir->dupack_run = 0; /* a new ACK value ends the run */
 		}
 		if (seglen && !keepalive && !zwp && seq_lt(seq, dir->next_seq)) {
 			/* a retransmission of some kind */
 			enum wc_anomaly kind = WC_ANOM_RTO_RETRANSMISSION;
-			if (rev->dupack_run >= 2 && rev->last_ack == seq &&
+			if (rev->dupack_run >= 2 && rev->max_ack == seq &&
 			    now - rev->last_dupack_ns < FAST_RETX_WINDOW_NS) {
 				kind = WC_ANOM_FAST_RETRANSMISSION;
 			} else if (now - dir->last_seg_ns < ooo_window_ns(f) &&
@@ -481,7 +520,8 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				dir->rtt_ns = 0;
 			if (dir->stall_ns && seq_lt(seq, dir->stall_end))
 				dir->stall_ns = 0;
-			tcp_confirm_corruption(w, p, idx, f, dir, seq, end);
+			if (dir->n_bad)
+				bad_seg_walk(w, p, idx, f, (unsigned)from, BAD_SEG_RESENT, seq, end);
 			if (seq_gt(end, dir->next_seq))
 				dir->next_seq = end;
 		} else if (seglen && !keepalive && !zwp) {
@@ -569,7 +609,8 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			rev->flags |= WC_DIR_FIN_ACKED;
 		if (advances) {
 			dir->max_ack = ack;
-			dir->last_ack = ack;
+			if (rev->n_bad)
+				bad_seg_walk(w, p, idx, f, (unsigned)!from, BAD_SEG_ACKED, ack, ack);
 		}
 		dir->flags |= WC_DIR_ACK_KNOWN;
 	}
@@ -773,6 +814,9 @@ static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why)
 	f->end = (uint8_t)why;
 
 	if (f->key.proto == 6) {
+		for (unsigned side = 0; side < 2; side++)
+			if (f->dir[side].n_bad)
+				bad_seg_walk(w, NULL, 0, f, side, BAD_SEG_FORGET, 0, 0);
 		const struct wc_flow_dir *c = &f->dir[f->client];
 		if (why == WC_END_TIMEOUT && !(f->flags & WC_FLOW_EVICTED) &&
 		    (f->flags & (WC_FLOW_ESTABLISHED_ONCE | WC_FLOW_MIDSTREAM)) &&

@@ -39,6 +39,24 @@ struct wc_pending_syn {
 	uint64_t ts_ns;
 };
 
+/* A segment with a bad checksum waiting for its good copy (SPEC §4
+ * offload_corruption). Each one is confirmed at most once, by the first good
+ * copy overlapping its bytes; one kept per corrupt segment, so a resend
+ * that covers several confirms each of them, and a good segment resent for
+ * another reason (a loss past the probe) confirms none. Kept apart from the
+ * flow entry: a set of WC_BAD_SEG_WAYS slots per (flow, sender side),
+ * touched only by corrupt segments, by retransmissions and ACKs of a side
+ * with some pending, and when such a flow ends. */
+#define WC_BAD_SEG_SETS 128
+#define WC_BAD_SEG_WAYS 32 /* a burst of corrupt TSO frames before the RTO */
+
+struct wc_bad_seg {
+	uint64_t flow_id; /* 0 = free */
+	uint64_t frame;   /* pcap_cnt of the corrupt frame */
+	uint32_t seq, end;
+	uint8_t side;     /* key side of the sender */
+};
+
 /* Per packet, computed in a first pass over a burst so that the table's
  * cache misses of the whole burst overlap (wc_track_prepare), then used by
  * wc_track_packet. */
@@ -54,6 +72,7 @@ struct wc_tracker {
 	struct wc_flow_table *table;
 	struct wc_track_cfg cfg;
 	struct wc_pending_syn *pending; /* WC_PENDING_SYN_SLOTS */
+	struct wc_bad_seg *bad; /* WC_BAD_SEG_SETS * WC_BAD_SEG_WAYS */
 	uint64_t now_ns;
 	uint32_t expire_tick;
 };

@@ -74,14 +74,15 @@ enum wc_flow_dir_flags {
 	WC_DIR_WS = 1 << 6, /* offered window scaling in its SYN */
 };
 
-/* What one side of the flow sent (dir[d] = packets from key side d). */
+/* What one side of the flow sent (dir[d] = packets from key side d). The
+ * fields every packet touches come first. */
 struct wc_flow_dir {
 	uint32_t pkts;
 	uint32_t isn;
 	uint64_t bytes;
 	uint32_t next_seq;  /* highest sequence sent + 1 */
-	uint32_t last_ack;  /* ACK value of the current dup-ACK run */
-	uint32_t max_ack;   /* highest ACK this side sent */
+	uint32_t max_ack;   /* highest ACK this side sent: the value a run
+			     * of duplicate ACKs repeats */
 	uint32_t win;       /* last window, scaled, in bytes */
 	uint16_t raw_win;
 	uint8_t wscale;
@@ -90,7 +91,8 @@ struct wc_flow_dir {
 	uint8_t dupack_run; /* consecutive duplicate ACKs */
 	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
 	uint8_t last_probe; /* last segment was a keep-alive or window probe */
-	uint8_t n_bad;      /* corrupt segments within [bad_seq, bad_end) */
+	uint8_t n_bad;      /* corrupt segments awaiting a good copy (track.c) */
+	uint16_t pad;
 	uint32_t ts_val;    /* TSval being timed */
 	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
 	uint64_t last_seg_ns;    /* last new segment of this side */
@@ -102,8 +104,6 @@ struct wc_flow_dir {
 	uint64_t stall_ns;  /* candidate's send time, 0 = none */
 	uint64_t stall_ack_ns; /* late ACK seen at; waits for our next data */
 	uint64_t stall_delay_ns;
-	uint32_t bad_seq, bad_end; /* corrupt segments awaiting good copies */
-	uint64_t bad_frame;
 	/* counters */
 	uint32_t syns, fins, rsts;
 	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
@@ -122,23 +122,35 @@ enum wc_flow_flags {
 	WC_FLOW_CLIENT_BY_SYNACK = 1 << 7, /* no SYN: its SYN-ACK's receiver */
 };
 
+/* Cache layout: a table entry starts on a 64-byte boundary (the shared
+ * memory block is page aligned and the size is a multiple of 64), and
+ * its first line holds everything a lookup compares and every packet
+ * writes besides the analysis itself: the sequence lock, the key, the
+ * state bytes and last_ns. The second line holds the rest of what every
+ * packet reads (flags, LRU, times); the table's prefetch call fetches
+ * both. */
 struct wc_flow {
+	/* line 0 */
 	_Atomic uint32_t seq; /* sequence lock, odd while written */
-	uint32_t hash;
-	struct wc_flow_key key;
-	uint64_t id;          /* flow_id in events */
-	uint64_t first_ns, last_ns;
-	uint64_t first_frame; /* pcap_cnt of the first packet */
 	uint8_t client;       /* key side of the client (0/1) */
 	uint8_t state;        /* enum wc_tcp_state */
 	uint8_t end;          /* enum wc_flow_end */
 	uint8_t list;         /* expiry class (dataplane private) */
+	struct wc_flow_key key;
+	uint64_t last_ns;
+	/* line 1 */
+	uint32_t hash;
 	uint16_t flags;       /* enum wc_flow_flags */
 	uint16_t pad;
 	uint32_t lru_prev, lru_next; /* entry index + 1, 0 = none */
-	uint64_t lru_ns;             /* when last moved to its list's tail */
+	uint64_t lru_ns;             /* when last placed at its list's tail */
+	uint64_t id;          /* flow_id in events */
+	uint64_t first_ns;
+	uint64_t first_frame; /* pcap_cnt of the first packet */
 	uint64_t state_since_ns;
-	uint64_t syn_ns, synack_ns;
+	uint64_t syn_ns;
+	/* the rest */
+	uint64_t synack_ns;
 	uint32_t syn_to_synack_us, synack_to_ack_us; /* UINT32_MAX = unknown */
 	uint64_t ttfb_us;                            /* UINT64_MAX = unknown */
 	uint64_t rtt_sum_us;
@@ -149,7 +161,13 @@ struct wc_flow {
 	uint16_t pad2;
 	uint64_t echo_ns;
 	struct wc_flow_dir dir[2];
+	/* 576 bytes: a whole number of lines */
 };
+
+_Static_assert(sizeof(struct wc_flow) % 64 == 0, "entries are whole cache lines");
+_Static_assert(__builtin_offsetof(struct wc_flow, last_ns) + 8 <= 64,
+	       "lookup and per-packet bookkeeping share the first line");
+_Static_assert(__builtin_offsetof(struct wc_flow, synack_ns) == 128, "line 1 is full");
 
 /* Writer side of the sequence lock (the worker only): begin returns the
  * even value to hand to end. */

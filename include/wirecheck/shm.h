@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 5u
+#define WC_SHM_ABI_VERSION 6u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_EVIDENCE_CONTEXT_MAX 16 /* packets published before an anomaly */
@@ -150,6 +150,8 @@ struct wc_counters {
 	uint64_t senders_untracked; /* sender table full */
 	uint64_t evidence_packets; /* WC_EVENT_PACKET records published */
 	uint64_t drops_evidence;   /* context packets not published: ring full */
+	uint64_t bad_segs_untracked; /* corrupt segments pushed out of a full set
+				      * before their good copy (track.h) */
 	/* capture layer, filled by the main thread from the backend at the end
 	 * (worker 0's block) */
 	uint64_t capture_received;
@@ -157,7 +159,7 @@ struct wc_counters {
 	uint64_t xdp_seen, xdp_redirected, xdp_passed, xdp_no_socket;
 	uint64_t first_ts_ns; /* not summed: min/max over workers */
 	uint64_t last_ts_ns;
-	uint64_t reserved[7];
+	uint64_t reserved[6];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 /* Per-sender tallies: which guest or vNIC emits damaged frames. */
@@ -265,7 +267,7 @@ struct wc_worker_shm {
 
 _Static_assert(sizeof(struct wc_counters) % WC_CACHE_LINE == 0, "counters");
 _Static_assert(sizeof(struct wc_sender) == 64, "sender tally is one line");
-_Static_assert(sizeof(struct wc_event) == 1152, "event record size is ABI");
+_Static_assert(sizeof(struct wc_event) == 1088, "event record size is ABI");
 _Static_assert(sizeof(struct wc_shm_header) <= 4096, "header fits a page");
 _Static_assert(sizeof(struct wc_worker_shm) % WC_CACHE_LINE == 0, "worker");
 

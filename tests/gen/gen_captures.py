@@ -1511,8 +1511,15 @@ class FlowModel:
             f.t_syn = p.t
             if f.t_syn_first is None:
                 f.t_syn_first = p.t
-            self.pending_syn.setdefault((p.src, p.sport), []).append(
-                (p.dst, p.dport, p.seq, f))
+            # one pending entry per (destination, ISN): every SYN
+            # transmission arms it, a wrong-source SYN-ACK consumes it
+            pend = self.pending_syn.setdefault((p.src, p.sport), [])
+            for e in pend:
+                if e[:3] == [p.dst, p.dport, p.seq]:
+                    e[3], e[4] = f, True
+                    break
+            else:
+                pend.append([p.dst, p.dport, p.seq, f, True])
         # -- offload corruption: a good copy of a bad segment's bytes
         if n and d.bad:
             for bseg in list(d.bad):
@@ -1624,19 +1631,24 @@ class FlowModel:
         d.last_ka = kind == "ka"
 
     def synack_source(self, p, f):
-        """A SYN-ACK acking a SYN that C:c sent to someone else."""
-        for (dst, dport, isn, sf) in self.pending_syn.get((p.dst, p.dport), []):
+        """A SYN-ACK acking a SYN that C:c sent to someone else: one event
+        per SYN transmission answered (DECIDED: a resent SYN-ACK with no
+        new SYN in between is the same attempt)."""
+        for (dst, dport, isn, sf, armed) in self.pending_syn.get((p.dst, p.dport), []):
             if (isn + 1) & 0xFFFFFFFF != p.ack:
                 continue
             if (dst, dport) == (p.src, p.sport):
                 return  # the expected peer
-        for (dst, dport, isn, sf) in self.pending_syn.get((p.dst, p.dport), []):
+        for e in self.pending_syn.get((p.dst, p.dport), []):
+            dst, dport, isn, sf, armed = e
             if (isn + 1) & 0xFFFFFFFF == p.ack and (dst, dport) != (p.src, p.sport):
                 sf.no_syn_unanswered = True
                 f.incident = True
-                self.event("synack_unexpected_source", p.idx, f,
-                           expected_src=endpoint(dst, dport),
-                           actual_src=endpoint(p.src, p.sport))
+                if armed:
+                    e[4] = False
+                    self.event("synack_unexpected_source", p.idx, f,
+                               expected_src=endpoint(dst, dport),
+                               actual_src=endpoint(p.src, p.sport))
                 return
 
     # -- results ----------------------------------------------------------
@@ -3425,6 +3437,111 @@ def c_icmp_echo(cap, rng):
     ping(0x0042, [610, 590, 600], v6=True, start=500000)
     ping(0x1c3a, None, dst="192.0.2.99", n=2, start=700000)
     return {}
+
+
+@case("tcp-detector-variants",
+      "Detector variants the seed replicas do not cover, each counted once "
+      "per incident. VIP asymmetry: a SYN answered by the real server "
+      "10.11.1.7:80 whose SYN-ACK is resent at 1 s and 3 s (the client's RST "
+      "never comes: one attempt, 1 event, the resends RTO retransmissions); "
+      "one client port reused for two attempts with new ISNs, each reset by "
+      "the client (2). rst_after_first_data: a RST without the ACK bit after "
+      "the first request (1); a flow picked up mid-stream, client data then "
+      "the server's RST (0: no handshake, no first data). offload_corruption: "
+      "a bad segment the receiver took intact (its ACK follows, never "
+      "resent) then a bad one resent alone (1, bad_frame = the second); "
+      "three bad segments resent as one coalesced super-frame (3). ack_stall: "
+      "write-write-read with delayed ACKs of 33.0, 40.0, 45.3 and 200.7 ms "
+      "(4, stall_ms each) and one of 27 ms (below 30 ms: none).",
+      flows=True)
+def c_tcp_variants(cap, rng):
+    gw = "52:54:00:0b:00:01"
+    cli = Host("52:54:00:0b:00:0a", "10.11.0.10", ipid=0x0a00)
+    vip = Host(gw, "192.0.2.11", ipid=0x0b00)
+    rs = Host(gw, "10.11.1.7", ipid=0x0700)
+    # VIP: the real server resends its SYN-ACK, no new SYN: one attempt
+    isn = 0x0b0b0000
+    a = TcpConn(cap, cli, vip, 40200, 80, isn_c=isn)
+    b = TcpConn(cap, cli, rs, 40200, 80, isn_c=isn, isn_s=0x3b000000)
+    a.seg(True, "S", dt=1000)
+    b.ts_recent[False] = a.tsval(True, cap.t)
+    b.seg(False, "SA", ack=isn + 1, dt=600, expect={"synack_src"},
+          note="SYN-ACK from the real server")
+    for k, gap in enumerate((1000000, 2000000)):
+        b.seg(False, "SA", seq=0x3b000000, ack=isn + 1, dt=gap, expect={"rto"},
+              note="the same SYN-ACK resent: same attempt")
+    # VIP: one port, two attempts with new ISNs, each reset by the client
+    for k in range(2):
+        isn = 0x0c0c0000 + k * 0x01000000
+        a = TcpConn(cap, cli, vip, 40202, 80, isn_c=isn)
+        b = TcpConn(cap, cli, rs, 40202, 80, isn_c=isn, isn_s=0x4c000000 + k * 0x00800000)
+        a.seg(True, "S", dt=500000)
+        b.ts_recent[False] = a.tsval(True, cap.t)
+        b.seg(False, "SA", ack=isn + 1, dt=600, expect={"synack_src"})
+        b.seg(True, "R", seq=isn + 1, win=0, opts=[], dt=25, note="client RST")
+
+    app = Host("52:54:00:0b:00:1a", "10.11.2.10", ipid=0x1a00)
+    svc = Host("52:54:00:0b:00:32", "10.11.2.50", ipid=0x3200)
+    c = TcpConn(cap, app, svc, 50300, 8080, isn_c=0x50300000, isn_s=0x70300000)
+    c.handshake(dt=20000, syn_synack=90, synack_ack=110)
+    c.seg(True, "PA", http_get("orders.svc:8080", "/v1/orders"), dt=70)
+    c.seg(False, "A", dt=95)
+    c.seg(False, "R", win=0, opts=[], dt=2000, expect={"rst_first_data"},
+          note="RST without ACK bit after the first request")
+    c = TcpConn(cap, app, svc, 50302, 8080, isn_c=0x50310000, isn_s=0x70310000)
+    c.rcv[True], c.rcv[False] = 0x70310000, 0x50310000
+    c.seg(True, "PA", payload(rng, 1200), dt=20000, note="mid-stream: no handshake seen")
+    c.seg(False, "A", dt=300)
+    c.seg(True, "PA", payload(rng, 1200), dt=100)
+    c.seg(False, "RA", win=0, dt=2000, note="server RST: not after the first data")
+
+    guest = Host("52:54:00:0b:00:05", "10.11.3.5", ipid=0x0500)
+    store = Host("52:54:00:0b:00:14", "10.11.3.20", ipid=0x1400)
+    c = TcpConn(cap, guest, store, 51300, 873, ts=False, isn_c=0x5b000000,
+                isn_s=0xab000000)
+    c.handshake(dt=20000, syn_synack=300, synack_ack=250)
+    c.seg(True, "PA", b"@RSYNCD: 31.0\n", dt=100)
+    c.seg(False, "PA", b"@RSYNCD: 31.0\n", dt=300)
+    c.seg(True, "A", dt=100)
+    da, db = payload(rng, 1000), payload(rng, 1000)
+    s = c.snd[True]
+    c.seg(True, "A", da, l4v="bad", dt=2000, note="bad at the probe, taken intact")
+    c._deliver(True, s, "A", len(da))
+    c.seg(True, "PA", db, l4v="bad", dt=10, note="bad, dropped by the receiver")
+    c.seg(False, "A", dt=120, note="ACKs A: A arrived")
+    c.seg(True, "PA", db, seq=s + 1000, dt=210000, expect={"rto", "corruption"},
+          note="B resent intact")
+    c.seg(False, "A", dt=130)
+    data = payload(rng, 3000)
+    s = c.snd[True]
+    for k in range(3):
+        c.seg(True, "A", data[k * 1000:(k + 1) * 1000], l4v="bad", dt=2000 if k == 0 else 10)
+    c.seg(False, "A", dt=120, expect={"dupack"})
+    c.seg(True, "PA", data, seq=s, dt=210000, expect={"rto", "corruption"}, tso=True,
+          note="the three resent as one (TSO) segment")
+    c.seg(False, "A", dt=130)
+    c.seg(True, "FA", dt=3000)
+    c.seg(False, "FA", dt=200)
+    c.seg(True, "A", dt=150)
+
+    w = Host("52:54:00:0b:00:2a", "10.11.4.10", ipid=0x2a00)
+    lin = Host("52:54:00:0b:00:2b", "10.11.4.20", ipid=0x2b00)
+    body = b'{"sku":"B-77","qty":1}'
+    resp = b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+    c = TcpConn(cap, w, lin, 45300, 8080, isn_c=0x2f700001, isn_s=0x61d0a002)
+    c.handshake(dt=20000, syn_synack=280, synack_ack=310)
+    for i, stall in enumerate((33000, 40000, 27000, 45300, 200700)):
+        c.seg(True, "PA", _post(i, len(body)), dt=5000 if i else 200, note="header")
+        c.seg(False, "A", dt=stall, note="delayed ACK")
+        c.seg(True, "PA", body, dt=60, expect={"stall"} if stall >= 30000 else (),
+              note="body")
+        c.seg(False, "PA", resp, dt=450)
+    c.seg(True, "A", dt=40000)
+    c.seg(True, "FA", dt=3000)
+    c.seg(False, "FA", dt=300)
+    c.seg(True, "A", dt=300)
+    return {"synack_unexpected_source": 3, "rst_after_first_data": 1,
+            "offload_corruption": 4, "ack_stall": 4, "rto_retransmission": 4}
 
 
 # ---------------------------------------------------------------------------

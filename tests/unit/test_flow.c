@@ -38,9 +38,10 @@
 /* The index slot type, as the table's configuration declares it. */
 typedef __typeof__(*((struct wc_flow_table_cfg *)0)->index) idx_t;
 
-/* Times: whole seconds of packet time. The table moves a flow to its
- * list's tail at most once per second (flow_table.h), so touches that
- * must reorder a list are at least a second apart. */
+/* Times: whole seconds of packet time. The fixture sets a 1 s LRU
+ * granularity (flow_table.h: a flow moves to its list's tail at most once
+ * per granularity), so touches that must reorder a list are at least a
+ * second apart; test_relink_default covers the default granularity. */
 #define S(x) ((uint64_t)(x) * 1000000000ull)
 
 /* ------------------------------------------------------------------ */
@@ -90,6 +91,7 @@ static const uint64_t DEFAULT_TO[WC_LIST_COUNT] = {
 };
 
 static struct tbl *cur; /* freed by the teardown when a test fails */
+static uint64_t relink_ns = S(1); /* LRU granularity of tables made by tbl_new */
 
 static struct tbl *tbl_new(uint32_t cap, uint32_t isz, const uint64_t *to)
 {
@@ -108,6 +110,8 @@ static struct tbl *tbl_new(uint32_t cap, uint32_t isz, const uint64_t *to)
 					.capacity = cap, .index_size = isz,
 					.on_end = on_end, .arg = x};
 	memcpy(cfg.timeout_ns, to ? to : DEFAULT_TO, sizeof(cfg.timeout_ns));
+	for (unsigned l = 0; l < WC_LIST_COUNT; l++)
+		cfg.relink_ns[l] = relink_ns;
 	assert_int_equal(wc_flow_table_create(&x->t, &cfg), 0);
 	return x;
 }
@@ -560,6 +564,41 @@ static void test_flush(void **state)
 	tbl_free(x);
 }
 
+/* The default granularity is 1/16 of the class timeout (3.75 s for the
+ * 60 s OTHER class): a touch within it leaves the flow in place, so a full
+ * table evicts that flow although a flow behind it was seen earlier (by
+ * less than the granularity); a touch after it moves the flow back, and
+ * the least recently seen flow goes. */
+static void test_relink_default(void **state)
+{
+	(void)state;
+	const uint64_t ms = 1000000ull;
+	relink_ns = 0;
+	struct tbl *x = tbl_new(2, 4, NULL);
+	relink_ns = S(1);
+	struct wc_flow *a = ins(x, 1, S(0), WC_LIST_OTHER);
+	ins(x, 2, S(1), WC_LIST_OTHER);
+	wc_flow_table_touch(x->t, a, WC_LIST_OTHER, S(3) + 700 * ms); /* < 3.75 s: stays */
+	assert_int_equal(a->lru_ns, S(0));
+	ins(x, 3, S(4), WC_LIST_OTHER);
+	assert_int_equal(x->n_log, 1);
+	assert_true(key_is(&x->log[0].key, 1)); /* within the granularity of 2's age */
+	assert_true(x->log[0].flags & WC_FLOW_EVICTED);
+	/* now 2 (seen at 1 s) and 3 (4 s): touch 2 at 4.75 s, 3.75 s after
+	 * its placement: it moves behind 3, which goes next */
+	struct wc_flow *b = look(x, 2);
+	assert_non_null(b);
+	wc_flow_table_touch(x->t, b, WC_LIST_OTHER, S(4) + 750 * ms);
+	assert_int_equal(b->lru_ns, S(4) + 750 * ms);
+	ins(x, 4, S(5), WC_LIST_OTHER);
+	assert_int_equal(x->n_log, 2);
+	assert_true(key_is(&x->log[1].key, 3));
+	assert_ptr_equal(look(x, 2), b);
+	assert_int_equal(wc_flow_table_evictions(x->t), 2);
+	assert_seq_even(x);
+	tbl_free(x);
+}
+
 /* Randomised insert / delete / touch / lookup against a reference model,
  * with hashes forced into a few home slots (some at the end of the index,
  * so chains wrap) and some keys sharing the exact same hash. */
@@ -746,6 +785,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_expire_stale_head, teardown),
 		cmocka_unit_test_teardown(test_expire_class_move, teardown),
 		cmocka_unit_test_teardown(test_flush, teardown),
+		cmocka_unit_test_teardown(test_relink_default, teardown),
 		cmocka_unit_test_teardown(test_stress_model, teardown),
 		cmocka_unit_test_teardown(test_full_index_lookup_absent, teardown),
 	};

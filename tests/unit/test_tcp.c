@@ -681,6 +681,27 @@ static void test_rst_after_first_data(void **state)
 	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_RST_AFTER_FIRST_DATA], 1);
 }
 
+/* Picked up mid-stream: the client's data and the server's RST are all the
+ * probe saw. Which data came first is unknown (the connection may have run
+ * for hours), so no rst_after_first_data: a capture started during a long
+ * upload that the server ends with a RST is not the sidecar incident. */
+static void test_rst_after_first_data_midstream(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40001, "10.0.0.2", 80);
+	c.cnxt = 123456;
+	c.snxt = 654321;
+	C_(&c, 1000, PA, 100);
+	S_(&c, 3000, TF_RST | TF_ACK, 0);
+	finish();
+
+	expect_anom(WC_ANOM_RST_AFTER_FIRST_DATA, 0);
+	const struct wc_event *e = flow_of(&c);
+	assert_true(e->u.flow.flags & WC_FLOW_MIDSTREAM);
+	assert_int_equal(e->u.flow.end, WC_END_RST);
+}
+
 /* ------------------------------------------------------------------ */
 /* Retransmissions                                                     */
 
@@ -1193,6 +1214,33 @@ static void test_synack_unexpected_source_v6(void **state)
 	synack_unexpected(6);
 }
 
+/* One event per attempt. The client's SYN C:40000 -> A:80 (ISN 1000) is
+ * answered by B:80 (SYN-ACK ISN 9000); no RST comes back (a firewall drops
+ * it), so B resends the same SYN-ACK at 1 s and 3 s: still one attempt,
+ * one event (the resends are RTO retransmissions). The client then
+ * retransmits its SYN (same ISN) and B answers it: a second attempt. */
+static void test_synack_unexpected_source_resent(void **state)
+{
+	(void)state;
+	struct conn a, b;
+	conn_init(&a, "10.0.0.50", 40000, "10.0.0.10", 80);
+	conn_init(&b, "10.0.0.50", 40000, "10.0.0.200", 80);
+	C_(&a, 0, TF_SYN, 0);
+	uint64_t sa = xmit(&b, 0, 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b, 0, 1 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b, 0, 3 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&a, 1, 3 * SEC + 2000, TF_SYN, 1000, 0, a.cwin, 0, -1, 0);
+	uint64_t sa2 = xmit(&b, 0, 3 * SEC + 3000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0,
+			    -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 2);
+	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 0)->pcap_cnt, sa);
+	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 1)->pcap_cnt, sa2);
+	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_SYNACK_UNEXPECTED_SOURCE], 2);
+	expect_anom(WC_ANOM_SYN_UNANSWERED, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* syn_unanswered                                                      */
 
@@ -1476,6 +1524,53 @@ static void test_offload_corruption_two_pending(void **state)
 	expect_anom(WC_ANOM_OFFLOAD_CORRUPTION, 4);
 }
 
+/* A bad checksum that is never resent proves nothing (the frame may have
+ * been damaged on the probe's side of the tap while the receiver got it
+ * intact, as its ACK then shows): only segments whose own bytes come again
+ * with a good checksum are confirmed. Flow 1: A (bad, yet ACKed) then B
+ * (bad, dropped, resent alone): one confirmation, B's. Flow 2: A (bad,
+ * ACKed), B (good, lost past the probe), C (bad, dropped); B and C resent:
+ * one confirmation, C's; B's resend is a plain RTO retransmission.
+ * Frames: xmit() as above. */
+static void test_offload_corruption_only_resent(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40004, "10.0.0.2", 80);
+	handshake(&c, 0);
+	xmit(&c, 1, 2000, PA, 1001, 5001, c.cwin, 100, -1, 1);
+	uint64_t bad_b = xmit(&c, 1, 2100, PA, 1101, 5001, c.cwin, 100, -1, 1);
+	xmit(&c, 0, 3000, TF_ACK, 5001, 1101, c.swin, 0, -1, 0); /* A arrived */
+	uint64_t good_b = xmit(&c, 1, 302000, PA, 1101, 5001, c.cwin, 100, -1, 0);
+	xmit(&c, 0, 303000, TF_ACK, 5001, 1201, c.swin, 0, -1, 0);
+
+	struct conn d;
+	conn_init(&d, "10.0.0.1", 40005, "10.0.0.2", 80);
+	handshake(&d, 400000);
+	xmit(&d, 1, 402000, PA, 1001, 5001, d.cwin, 100, -1, 1);
+	xmit(&d, 1, 402100, PA, 1101, 5001, d.cwin, 100, -1, 0); /* lost past the probe */
+	uint64_t bad_c = xmit(&d, 1, 402200, PA, 1201, 5001, d.cwin, 100, -1, 1);
+	xmit(&d, 0, 403000, TF_ACK, 5001, 1101, d.swin, 0, -1, 0); /* A arrived */
+	xmit(&d, 1, 702000, PA, 1101, 5001, d.cwin, 100, -1, 0);
+	uint64_t good_c = xmit(&d, 1, 702100, PA, 1201, 5001, d.cwin, 100, -1, 0);
+	xmit(&d, 0, 703000, TF_ACK, 5001, 1301, d.swin, 0, -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_TCP_CHECKSUM_BAD, 4);
+	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 3);
+	expect_anom(WC_ANOM_OFFLOAD_CORRUPTION, 2);
+	const struct wc_event *x = anom(WC_ANOM_OFFLOAD_CORRUPTION, 0);
+	assert_int_equal(x->pcap_cnt, good_b);
+	assert_int_equal(x->u.anomaly.aux[0], bad_b);
+	assert_int_equal(x->u.anomaly.aux[1], 1101);
+	x = anom(WC_ANOM_OFFLOAD_CORRUPTION, 1);
+	assert_int_equal(x->pcap_cnt, good_c);
+	assert_int_equal(x->u.anomaly.aux[0], bad_c);
+	assert_int_equal(x->u.anomaly.aux[1], 1201);
+	assert_int_equal(cdir(flow_of(&c))->n_bad, 0);
+	assert_int_equal(cdir(flow_of(&d))->n_bad, 0);
+}
+
 /* One-sided flows (SPEC §2): a TCP flow whose packets all went one way past
  * a SYN is counted, so asymmetric capture shows in the stats; a complete
  * exchange and an unanswered SYN are not. Frames: xmit() as above. */
@@ -1591,6 +1686,7 @@ int main(void)
 		T(test_full_exchange_v6),
 		T(test_rst_after_exchange),
 		T(test_rst_after_first_data),
+		T(test_rst_after_first_data_midstream),
 		T(test_rto_retransmission),
 		T(test_fast_retransmission),
 		T(test_out_of_order),
@@ -1602,6 +1698,7 @@ int main(void)
 		T(test_rtt_timestamps),
 		T(test_offload_corruption),
 		T(test_offload_corruption_two_pending),
+		T(test_offload_corruption_only_resent),
 		T(test_one_sided_flows),
 		T(test_bad_checksum_no_state),
 		T(test_ack_stall),
@@ -1609,6 +1706,7 @@ int main(void)
 		T(test_ack_stall_piggyback),
 		T(test_synack_unexpected_source_v4),
 		T(test_synack_unexpected_source_v6),
+		T(test_synack_unexpected_source_resent),
 		T(test_syn_unanswered),
 		T(test_missing_fin),
 		T(test_idle_timeout_one_per_call),
