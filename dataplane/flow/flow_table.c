@@ -15,6 +15,7 @@ struct wc_flow_table {
 	uint32_t head[WC_LIST_COUNT], tail[WC_LIST_COUNT]; /* index + 1 */
 	uint64_t timeout_ns[WC_LIST_COUNT];
 	uint64_t relink_ns[WC_LIST_COUNT];
+	uint16_t relink_units[WC_LIST_COUNT]; /* the same in lru_stamp units */
 	uint64_t evictions;
 	wc_flow_end_fn on_end;
 	void *arg;
@@ -36,6 +37,12 @@ int wc_flow_table_create(struct wc_flow_table **out, const struct wc_flow_table_
 	for (unsigned l = 0; l < WC_LIST_COUNT; l++)
 		t->relink_ns[l] = cfg->relink_ns[l] ? cfg->relink_ns[l]
 						    : cfg->timeout_ns[l] / WC_FLOW_RELINK_DIV;
+	for (unsigned l = 0; l < WC_LIST_COUNT; l++) {
+		/* at most half the stamp's range, so a difference of stamps
+		 * is unambiguous for any gap up to 9 minutes */
+		uint64_t u = t->relink_ns[l] >> WC_FLOW_STAMP_SHIFT;
+		t->relink_units[l] = (uint16_t)(u > 0x7fff ? 0x7fff : u);
+	}
 	t->on_end = cfg->on_end;
 	t->arg = cfg->arg;
 	for (uint32_t i = 0; i < t->capacity; i++)
@@ -63,9 +70,28 @@ uint32_t wc_flow_key_hash(const struct wc_flow_key *k)
 	return (uint32_t)(h ^ (h >> 29));
 }
 
+/* 48 key bytes as six 8-byte words: branch-free, no library call (the
+ * keys' padding is zeroed, flow.h). */
+static inline int key_eq(const struct wc_flow_key *a, const struct wc_flow_key *b)
+{
+	uint64_t x[6], y[6], d = 0;
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (unsigned i = 0; i < 6; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+_Static_assert(sizeof(struct wc_flow_key) == 48, "key_eq compares 48 bytes");
+
 static inline struct wc_flow *ent(struct wc_flow_table *t, uint32_t idx1)
 {
 	return &t->e[idx1 - 1];
+}
+
+static inline void set_lru(struct wc_flow *f, uint64_t ns)
+{
+	f->lru_ns = ns;
+	f->lru_stamp = (uint16_t)(ns >> WC_FLOW_STAMP_SHIFT);
 }
 
 static void list_unlink(struct wc_flow_table *t, struct wc_flow *f)
@@ -128,7 +154,7 @@ struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
 		if ((uint32_t)(s >> 32) != hash)
 			continue;
 		struct wc_flow *f = ent(t, (uint32_t)s);
-		if (memcmp(&f->key, k, sizeof(*k)) == 0)
+		if (key_eq(&f->key, k))
 			return f;
 	}
 	return NULL;
@@ -216,7 +242,8 @@ struct wc_flow *wc_flow_table_insert(struct wc_flow_table *t,
 	uint32_t s = wc_flow_write_begin(f);
 	f->key = *k;
 	f->hash = hash;
-	f->first_ns = f->last_ns = f->state_since_ns = f->lru_ns = now_ns;
+	f->first_ns = f->last_ns = f->state_since_ns = now_ns;
+	set_lru(f, now_ns);
 	f->lru_next = f->lru_prev = 0;
 	list_append(t, f, list);
 	wc_flow_write_end(f, s);
@@ -233,11 +260,12 @@ void wc_flow_table_touch(struct wc_flow_table *t, struct wc_flow *f,
 {
 	if (now_ns > f->last_ns)
 		f->last_ns = now_ns;
-	if (f->list == list && f->last_ns - f->lru_ns < t->relink_ns[list])
+	if (f->list == list &&
+	    (uint16_t)((f->last_ns >> WC_FLOW_STAMP_SHIFT) - f->lru_stamp) < t->relink_units[list])
 		return; /* position still right to within the granularity */
 	list_unlink(t, f);
 	list_append(t, f, list);
-	f->lru_ns = f->last_ns;
+	set_lru(f, f->last_ns);
 }
 
 unsigned wc_flow_table_expire(struct wc_flow_table *t, uint64_t now_ns, unsigned max)
@@ -254,7 +282,7 @@ unsigned wc_flow_table_expire(struct wc_flow_table *t, uint64_t now_ns, unsigned
 				/* seen since it was placed: its place is further back */
 				list_unlink(t, f);
 				list_append(t, f, l);
-				f->lru_ns = f->last_ns;
+				set_lru(f, f->last_ns);
 				relinked++;
 			} else {
 				break;

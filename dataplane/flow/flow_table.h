@@ -20,7 +20,10 @@
  * What the granularity costs: expiry stays exact (a stale head is moved,
  * not ended), but eviction takes the head of the list whose head was seen
  * longest ago, which is the least recently seen flow to within the
- * granularity of its class.
+ * granularity of its class. The per-packet check compares 16-bit stamps of
+ * 16.8 ms in the entry's first line (the granularity is rounded down to
+ * that unit and capped at 9 minutes); a flow silent for over 18 minutes
+ * in between can miss one relink, which only loosens eviction order.
  */
 #ifndef WC_FLOW_TABLE_H
 #define WC_FLOW_TABLE_H

@@ -132,16 +132,17 @@ enum wc_flow_flags {
 struct wc_flow {
 	/* line 0 */
 	_Atomic uint32_t seq; /* sequence lock, odd while written */
-	uint8_t client;       /* key side of the client (0/1) */
 	uint8_t state;        /* enum wc_tcp_state */
-	uint8_t end;          /* enum wc_flow_end */
 	uint8_t list;         /* expiry class (dataplane private) */
+	uint16_t lru_stamp;   /* lru_ns >> WC_FLOW_STAMP_SHIFT, truncated: the
+			       * per-packet relink check reads this line only */
 	struct wc_flow_key key;
 	uint64_t last_ns;
 	/* line 1 */
 	uint32_t hash;
 	uint16_t flags;       /* enum wc_flow_flags */
-	uint16_t pad;
+	uint8_t client;       /* key side of the client (0/1) */
+	uint8_t end;          /* enum wc_flow_end */
 	uint32_t lru_prev, lru_next; /* entry index + 1, 0 = none */
 	uint64_t lru_ns;             /* when last placed at its list's tail */
 	uint64_t id;          /* flow_id in events */
@@ -168,6 +169,8 @@ _Static_assert(sizeof(struct wc_flow) % 64 == 0, "entries are whole cache lines"
 _Static_assert(__builtin_offsetof(struct wc_flow, last_ns) + 8 <= 64,
 	       "lookup and per-packet bookkeeping share the first line");
 _Static_assert(__builtin_offsetof(struct wc_flow, synack_ns) == 128, "line 1 is full");
+
+#define WC_FLOW_STAMP_SHIFT 24 /* lru_stamp unit: 2^24 ns, 16.8 ms */
 
 /* Writer side of the sequence lock (the worker only): begin returns the
  * even value to hand to end. */

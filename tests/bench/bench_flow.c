@@ -34,7 +34,9 @@
  * caches, the same for both tables), materialised as a stream of key
  * copies read sequentially, as a worker reads keys built from packets.
  * Entries are 64-byte aligned like the shared memory block that holds
- * them in the dataplane; both tables live in 4 KiB pages (EAL --no-huge).
+ * them in the dataplane; both tables live in 2 MiB hugepages when enough
+ * are free (tests/bench/run.sh reserves them), else both in 4 KiB pages
+ * (EAL --no-huge); the first line of output says which.
  *
  * Each variant gets SECONDS of CPU time in total, as 5 interleaved
  * rounds; the best round is reported (the machine is shared: see
@@ -350,14 +352,40 @@ static void make_key(struct wc_flow_key *k)
 	k->proto = proto;
 }
 
-static int eal_init(void)
+/* Free hugepage memory (bytes) as /proc/meminfo reports it. */
+static uint64_t huge_free_bytes(void)
 {
-	char a[8][32] = {"bench_flow", "--no-huge", "--no-pci", "-l", "0",
-			 "--log-level=error", "-m", "2048"};
-	char *argv[8];
-	for (int i = 0; i < 8; i++)
-		argv[i] = a[i];
-	if (rte_eal_init(8, argv) < 0) {
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	uint64_t pages = 0, kb = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		if (sscanf(line, "HugePages_Free: %llu", &v) == 1)
+			pages = v;
+		else if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
+			kb = v;
+	}
+	fclose(f);
+	return pages * kb * 1024;
+}
+
+/* Both tables on the same kind of pages: 2 MiB hugepages when enough are
+ * free (the dataplane puts its flow table on hugepages when it can, and a
+ * DPDK deployment has them), else 4 KiB pages for both (EAL --no-huge). */
+static int use_huge;
+
+static int eal_init(uint64_t need)
+{
+	use_huge = huge_free_bytes() >= need;
+	static char *huge[] = {"bench_flow", "--no-pci", "-l", "0", "--log-level=error",
+			       "--in-memory"};
+	static char *small[] = {"bench_flow", "--no-pci", "-l", "0", "--log-level=error",
+				"--no-huge", "-m", "2048"};
+	char **argv = use_huge ? huge : small;
+	int n = use_huge ? (int)(sizeof(huge) / sizeof(*huge)) : (int)(sizeof(small) / sizeof(*small));
+	if (rte_eal_init(n, argv) < 0) {
 		fprintf(stderr, "bench_flow: rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
@@ -436,16 +464,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_flow [FLOWS=1000000] [SECONDS=2]\n");
 		return 2;
 	}
-	/* EAL first: it pins this thread to core 0 for every measurement */
-	if (eal_init() != 0)
-		return 1;
-
 	index_size = 1;
 	while (index_size < 2 * n_flows)
 		index_size <<= 1;
 	size_t ent_bytes = ((size_t)n_flows * sizeof(struct wc_flow) + 63) & ~(size_t)63;
-	entries = aligned_alloc(64, ent_bytes);
-	wc_index = calloc(index_size, sizeof(uint64_t));
+	/* EAL first: it pins this thread to core 0 for every measurement.
+	 * Hugepages must hold both tables: ours, rte_hash's (~100 B/flow
+	 * with its retries) and the heap's own overhead. */
+	if (eal_init(ent_bytes + (uint64_t)index_size * 8 + (uint64_t)n_flows * 200 +
+		     (256ull << 20)) != 0)
+		return 1;
+	if (use_huge) {
+		entries = rte_zmalloc("wc_entries", ent_bytes, 64);
+		wc_index = rte_zmalloc("wc_index", (size_t)index_size * sizeof(uint64_t), 64);
+	} else {
+		entries = aligned_alloc(64, ent_bytes);
+		wc_index = calloc(index_size, sizeof(uint64_t));
+	}
 	keys = malloc((size_t)n_flows * sizeof(*keys));
 	stream = malloc((size_t)SEQ_OPS * sizeof(*stream));
 	if (!entries || !wc_index || !keys || !stream) {
@@ -515,9 +550,9 @@ int main(int argc, char **argv)
 	       "sequence, %.1f s per variant, bursts of %u\n",
 	       n_flows, SEQ_OPS, seconds, BURST);
 	printf("  wirecheck: %u entries x %zu B + index %u slots x 8 B; rte_hash: entries=%u, "
-	       "key_len=%zu, rte_hash_crc, single writer\n",
+	       "key_len=%zu, rte_hash_crc, single writer; both on %s pages\n",
 	       n_flows, sizeof(struct wc_flow), index_size, rte_entries,
-	       sizeof(struct wc_flow_key));
+	       sizeof(struct wc_flow_key), use_huge ? "2 MiB huge" : "4 KiB");
 	enum { V_SCALAR, V_BURST, V_RTE_DATA, V_RTE_POS, V_NOLRU, V_PREFETCH, V_COUNT };
 	struct variant v[V_COUNT] = {
 		[V_SCALAR] = {"wirecheck scalar hash+lookup+update", run_wc_scalar, {0}},
@@ -592,8 +627,13 @@ int main(int argc, char **argv)
 	wc_flow_table_destroy(tbl);
 	free(stream);
 	free(keys);
-	free(wc_index);
-	free(entries);
+	if (use_huge) {
+		rte_free(wc_index);
+		rte_free(entries);
+	} else {
+		free(wc_index);
+		free(entries);
+	}
 	rte_eal_cleanup();
 	return pkts == total_ops && !misses ? 0 : 1;
 }
