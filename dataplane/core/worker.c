@@ -209,7 +209,7 @@ static void fill_addresses(struct wc_event *e, const struct wc_pkt *p, int ip_id
 static bool anomaly_pass(struct wc_worker *w, enum wc_anomaly t, uint64_t flow)
 {
 	w->ctr->anomalies[t]++;
-	if (!rate_limit_pass(w, flow, t)) {
+	if (!wc_anomaly_is_incident(t) && !rate_limit_pass(w, flow, t)) {
 		w->ctr->anomaly_events_suppressed++;
 		return false;
 	}

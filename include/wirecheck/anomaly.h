@@ -55,6 +55,16 @@ enum wc_anomaly {
 
 enum wc_severity { WC_SEV_INFO, WC_SEV_WARNING, WC_SEV_CRITICAL };
 
+/* The detectors that name an incident (SPEC §4): each occurrence is its own
+ * event, never rate-limited (a flow has few; the per-flow limit is for
+ * per-packet anomalies such as bad checksums and retransmissions). */
+static inline int wc_anomaly_is_incident(int t)
+{
+	return t == WC_ANOM_OFFLOAD_CORRUPTION || t == WC_ANOM_ACK_STALL ||
+	       t == WC_ANOM_SYNACK_UNEXPECTED_SOURCE || t == WC_ANOM_RST_AFTER_FIRST_DATA ||
+	       t == WC_ANOM_SYN_UNANSWERED || t == WC_ANOM_MISSING_FIN;
+}
+
 /* Why a frame (or a layer of it) could not be decoded. */
 #define WC_MALFORMED_LIST(X)                                                  \
 	X(RUNT, "runt", "frame shorter than its link header")                   \

@@ -1434,6 +1434,30 @@ static void test_rate_limit(void **state)
 	assert_int_equal(anom(WC_ANOM_ZERO_WINDOW, 9)->pcap_cnt, 5 + 9);
 }
 
+/* Incident detectors are not rate-limited: twelve stalls in one
+ * connection are twelve events (the per-flow limit of 10 is for per-packet
+ * anomalies, SPEC §5). */
+static void test_rate_limit_spares_incidents(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	handshake(&c, 0);
+	uint64_t t = 2000;
+	C_(&c, t, PA, 100);
+	for (int i = 0; i < 12; i++) {
+		S_(&c, t + 40000, TF_ACK, 0); /* the delayed ACK */
+		C_(&c, t + 40200, PA, 100);   /* Nagle's next segment: the stall */
+		t += 40200;
+	}
+	S_(&c, t + 1000, TF_ACK, 0);
+	finish();
+	expect_anom(WC_ANOM_ACK_STALL, 12);
+	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_ACK_STALL], 12);
+	assert_int_equal(X.w.ctr->anomaly_events_suppressed, 0);
+	assert_int_equal(flow_of(&c)->u.flow.ack_stalls, 12);
+}
+
 /* ------------------------------------------------------------------ */
 /* Port reuse                                                          */
 
@@ -1713,6 +1737,7 @@ int main(void)
 		T(test_idle_timeout_in_one_burst),
 		T(test_midstream),
 		T(test_rate_limit),
+		T(test_rate_limit_spares_incidents),
 		T(test_port_reuse_new_flow),
 		T(test_evidence_context),
 		T(test_evidence_context_ring_full),
