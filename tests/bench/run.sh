@@ -5,6 +5,8 @@
 #    RFC 1071 loop (bench_csum);
 #  - the offline pipeline on an IMIX capture with many flows, preloaded,
 #    vs tshark on the same file with checksum validation and TCP analysis on;
+#  - 2 workers vs 1 on the same file, split by a symmetric RSS hash, with
+#    the per-flow results compared (bench_pipeline scale);
 #  - the flow table (lookup+update, bytes per flow) at BENCH_FLOWS flows
 #    (default 1M) vs DPDK rte_hash_lookup_bulk on the same keys (bench_flow,
 #    built only when libdpdk is found);
@@ -35,6 +37,14 @@ ts_pps=$(echo "$PKTS / ($end - $start)" | bc -l)
 printf 'tshark: %d packets in %.2f s: %.3f Mpps\n' "$PKTS" "$(echo "$end - $start" | bc -l)" "$(echo "$ts_pps / 1000000" | bc -l)"
 printf 'RATIO wirecheck/tshark = %.0fx (target >= 200x)\n' "$(echo "$wc_pps / $ts_pps" | bc -l)"
 
+echo; echo "== 2 workers vs 1 worker: the same file split by symmetric RSS, identical per-flow results"
+# one pinned thread per worker (CPU 0 and 1); exit 1 when a flow's record
+# differs, reported at the end so that the other benchmarks still run
+scale_rc=0
+"$BUILD/tests/bench/bench_pipeline" scale "$FILE" "${BENCH_SCALE_SECONDS:-12}" 262144 | tee "$T/scale" ||
+	true
+grep -q '^RATIO 2 workers/1 worker = .*per-flow results identical$' "$T/scale" || scale_rc=1
+
 echo; echo "== flow table vs rte_hash_lookup_bulk, same keys, same run"
 if [ -x "$BUILD/tests/bench/bench_flow" ]; then
 	# both tables on 2 MiB pages when root can reserve them (as a DPDK
@@ -58,3 +68,8 @@ bash "$(dirname "$0")/bench_dpdk.sh" "$BUILD"
 
 echo; echo "== AF_XDP on a veth pair: full vs null analysis, soak at 0.8x null (bench_afxdp.sh, root)"
 bash "$(dirname "$0")/bench_afxdp.sh" "$BUILD"
+
+if [ "$scale_rc" -ne 0 ]; then
+	echo; echo "bench_pipeline scale: per-flow results differ between 1 and 2 workers (above)"
+	exit 1
+fi
