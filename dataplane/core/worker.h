@@ -66,7 +66,7 @@ struct wc_worker {
 	uint8_t cur_exported;
 	struct wc_pkt pkts[WC_BURST];
 	struct wc_track_hint hints[WC_BURST];
-};
+} __attribute__((aligned(64))); /* workers side by side share no line */
 
 /* 0 or -errno. Allocates the rate-limit table and the packet history
  * (never on the packet path). */

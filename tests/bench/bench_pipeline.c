@@ -498,7 +498,9 @@ static int scale_run_open(struct scale_run *r, unsigned n_workers, uint32_t ring
 				   .flow_capacity = flows, .source = file};
 	if (wc_shm_create(&sp, &r->shm) != 0)
 		return -1;
-	r->w = calloc(n_workers, sizeof(*r->w));
+	r->w = aligned_alloc(64, n_workers * sizeof(*r->w)); /* as main.c */
+	if (r->w)
+		memset(r->w, 0, n_workers * sizeof(*r->w));
 	if (!r->w)
 		return -1;
 	/* the same defaults as `run` (wirecheck's) */
