@@ -491,7 +491,7 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 	if (w->track.table)
 		for (unsigned i = 0; i < n; i++)
 			if (w->hints[i].valid)
-				wc_flow_table_prefetch_entry(w->track.table, w->hints[i].hash);
+				wc_track_prefetch(w, &w->hints[i]);
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct wc_pkt *p = &w->pkts[i];

@@ -131,16 +131,15 @@ void wc_flow_table_prefetch_slot(const struct wc_flow_table *t, uint32_t hash)
 	__builtin_prefetch(&t->index[hash & t->mask]);
 }
 
-void wc_flow_table_prefetch_entry(const struct wc_flow_table *t, uint32_t hash)
+const struct wc_flow *wc_flow_table_prefetch_entry(const struct wc_flow_table *t,
+						   uint32_t hash)
 {
 	uint64_t s = t->index[hash & t->mask];
-	if (s && (uint32_t)(s >> 32) == hash) {
-		/* the key's line and the next (flags, LRU, times): what the
-		 * lookup compares and every packet's bookkeeping reads */
-		const char *e = (const char *)&t->e[(uint32_t)s - 1];
-		__builtin_prefetch(e);
-		__builtin_prefetch(e + 64);
-	}
+	if (!s || (uint32_t)(s >> 32) != hash)
+		return NULL;
+	const struct wc_flow *f = &t->e[(uint32_t)s - 1];
+	__builtin_prefetch(f);
+	return f;
 }
 
 struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,

@@ -73,7 +73,11 @@ uint32_t wc_flow_key_hash(const struct wc_flow_key *k);
 /* Prefetch the index slot of hash (first pass over a burst), then the
  * entry it names (second pass). Both only hint the cache. */
 void wc_flow_table_prefetch_slot(const struct wc_flow_table *t, uint32_t hash);
-void wc_flow_table_prefetch_entry(const struct wc_flow_table *t, uint32_t hash);
+/* Returns the entry the home slot names (a likely match, maybe NULL), whose
+ * first line (key, lock, last_ns: all a lookup and touch read) is being
+ * fetched; callers prefetch whatever else of it they will use. */
+const struct wc_flow *wc_flow_table_prefetch_entry(const struct wc_flow_table *t,
+						   uint32_t hash);
 struct wc_flow *wc_flow_table_lookup(struct wc_flow_table *t,
 				     const struct wc_flow_key *k, uint32_t hash);
 /* Insert a new zeroed entry for k (the caller checked it is absent). When

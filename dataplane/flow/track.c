@@ -714,6 +714,16 @@ int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_trac
 	return 1;
 }
 
+void wc_track_prefetch(struct wc_worker *w, const struct wc_track_hint *h)
+{
+	const struct wc_flow *f = wc_flow_table_prefetch_entry(w->track.table, h->hash);
+	if (!f)
+		return;
+	__builtin_prefetch((const char *)f + 64);
+	__builtin_prefetch(&f->dir[h->from]);
+	__builtin_prefetch(&f->dir[!h->from]);
+}
+
 void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 		     const struct wc_track_hint *hint)
 {

@@ -192,14 +192,15 @@ static void run_wc_burst_prefetch(uint32_t pos, uint32_t n)
 			h[j] = wc_flow_key_hash(&k[j]);
 			wc_flow_table_prefetch_slot(tbl, h[j]);
 		}
-		for (unsigned j = 0; j < BURST; j++)
-			wc_flow_table_prefetch_entry(tbl, h[j]);
+		/* the table fetches the entry's first line; like the worker's
+		 * wc_track_prefetch, the caller adds the line its update uses */
 		for (unsigned j = 0; j < BURST; j++) {
-			struct wc_flow *f = wc_flow_table_lookup(tbl, &k[j], h[j]);
-			fs[j] = f;
+			const struct wc_flow *f = wc_flow_table_prefetch_entry(tbl, h[j]);
 			if (f)
 				__builtin_prefetch(&f->dir[0].pkts, 1);
 		}
+		for (unsigned j = 0; j < BURST; j++)
+			fs[j] = wc_flow_table_lookup(tbl, &k[j], h[j]);
 		for (unsigned j = 0; j < BURST; j++) {
 			if (!fs[j]) {
 				misses++;
