@@ -320,6 +320,13 @@ static int setup(struct run *r, const char *argv0)
 		r->workers[i].ring_wait = wait_for_consumer;
 		r->workers[i].ring_wait_arg = &r->ctl;
 	}
+	/* the workers read each other's pending SYNs (a SYN and its SYN-ACK
+	 * from another address are two flows, maybe on two queues); before
+	 * any worker thread starts */
+	if (wc_track_link(r->workers, r->n_workers) != 0) {
+		fprintf(stderr, "wirecheck: out of memory\n");
+		return -1;
+	}
 	if (!(r->live && cfg->no_control_plane) &&
 	    (rc = spawn_control_plane(argv0, r)) != 0) {
 		fprintf(stderr, "wirecheck: cannot start the control plane: %s\n",

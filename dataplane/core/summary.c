@@ -115,6 +115,13 @@ void wc_summary_print(FILE *f, struct wc_shm_header *h, const char *outdir,
 	if (c.bad_segs_untracked)
 		fprintf(f, "    (%llu corrupt segments no longer awaited: too many pending "
 			"in one flow)\n", (unsigned long long)c.bad_segs_untracked);
+	if (c.vip_answers_lost)
+		fprintf(f, "    (%llu VIP SYN-ACKs answering another worker's SYN forgotten "
+			"early: table full)\n", (unsigned long long)c.vip_answers_lost);
+	if (c.synack_syn_unseen)
+		fprintf(f, "    (%llu SYN-ACKs answering a SYN no worker had seen: handshakes "
+			"picked up midway, or a SYN still queued on another worker)\n",
+			(unsigned long long)c.synack_syn_unseen);
 
 	/* Top flows by trouble, across workers. */
 	const struct wc_flow *top[WC_MAX_WORKERS * WC_TOP_FLOWS];

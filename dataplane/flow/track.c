@@ -61,9 +61,41 @@ void wc_track_fini(struct wc_worker *w)
 	wc_flow_table_destroy(w->track.table);
 	free(w->track.pending);
 	free(w->track.bad);
+	free(w->track.answers);
+	free(w->track.peers);
 	w->track.table = NULL;
 	w->track.pending = NULL;
 	w->track.bad = NULL;
+	w->track.answers = NULL;
+	w->track.peers = NULL;
+	w->track.n_peers = 0;
+}
+
+int wc_track_link(struct wc_worker *workers, unsigned n)
+{
+	if (n < 2)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct wc_tracker *t = &workers[i].track;
+		if (!t->answers)
+			t->answers = calloc(WC_VIP_ANSWER_SLOTS, sizeof(*t->answers));
+		if (!t->peers)
+			t->peers = calloc(n - 1, sizeof(*t->peers));
+		if (!t->answers || !t->peers)
+			return -ENOMEM; /* wc_track_fini frees what was taken */
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct wc_tracker *t = &workers[i].track;
+		t->n_peers = 0;
+		for (unsigned k = 0; k < n; k++)
+			if (k != i)
+				t->peers[t->n_peers++] = (struct wc_track_peer){
+					.id = workers[k].id, .pending = workers[k].track.pending,
+					.answers = workers[k].track.answers};
+	}
+	/* the threads that run the workers start after this (pthread_create
+	 * orders these plain stores before anything the threads do) */
+	return 0;
 }
 
 /* wc_flow_trouble: include/wirecheck/flow.c (the control plane ranks live
@@ -180,12 +212,46 @@ static uint64_t pending_tag(const uint8_t *client, unsigned alen, uint16_t cport
 	return h | 1;
 }
 
+/* Sequence lock of a slot that other workers read (wc_pending_syn,
+ * wc_vip_answer), the flow entry's pattern (wc_flow_write_begin/end):
+ * plain stores, no read-modify-write. begin: the odd value is visible
+ * (release fence) before any field changes; end: store-release of the next
+ * even value publishes the fields with it. */
+static inline uint32_t slot_write_begin(_Atomic uint32_t *seq)
+{
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
+	atomic_store_explicit(seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	return s;
+}
+
+static inline void slot_write_end(_Atomic uint32_t *seq, uint32_t s)
+{
+	atomic_store_explicit(seq, s + 2, memory_order_release);
+}
+
+/* Reader side, another worker's slot: the acquire load of an even seq
+ * orders the copy after the write that published it; the acquire fence
+ * orders the copy before the second load of seq. A slot being written
+ * (odd, or changed meanwhile) is skipped, not waited for: the caller
+ * treats it as not found. Returns the even seq of the copy, or 1. */
+static uint32_t slot_read(const _Atomic uint32_t *seq, void *dst, const void *src, size_t n)
+{
+	uint32_t s1 = atomic_load_explicit(seq, memory_order_acquire);
+	if (s1 & 1)
+		return 1;
+	memcpy(dst, src, n);
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(seq, memory_order_relaxed) == s1 ? s1 : 1;
+}
+
 static void pending_add(struct wc_tracker *t, const struct wc_ip_layer *ip,
 			uint32_t isn, uint64_t flow_id, uint64_t now)
 {
 	unsigned alen = ip->family == 4 ? 4 : 16;
 	uint64_t tag = pending_tag(ip->src, alen, ip->sport, isn + 1);
 	struct wc_pending_syn *s = &t->pending[tag & (WC_PENDING_SYN_SLOTS - 1)];
+	uint32_t q = slot_write_begin(&s->seq);
 	s->tag = tag;
 	memcpy(s->server, ip->dst, 16);
 	s->server_port = ip->dport;
@@ -193,6 +259,16 @@ static void pending_add(struct wc_tracker *t, const struct wc_ip_layer *ip,
 	s->used = 1;
 	s->flow_id = flow_id;
 	s->ts_ns = now;
+	slot_write_end(&s->seq, q);
+}
+
+/* This worker's own pending SYN answered: a resent SYN-ACK finds nothing
+ * until the client sends the SYN again (pending_add re-arms it). */
+static void pending_consume(struct wc_pending_syn *s)
+{
+	uint32_t q = slot_write_begin(&s->seq);
+	s->used = 0;
+	slot_write_end(&s->seq, q);
 }
 
 static struct wc_pending_syn *pending_find(struct wc_tracker *t,
@@ -211,6 +287,95 @@ static void raise_flow_pkt(struct wc_worker *w, const struct wc_pkt *p, unsigned
 			   const struct wc_anomaly_detail *d)
 {
 	wc_worker_raise(w, p, t, (int)idx, f->id, d);
+}
+
+/* ---- synack_unexpected_source across workers ------------------------- */
+
+static unsigned answer_index(uint64_t flow_id)
+{
+	return (unsigned)((flow_id * 0x9e3779b97f4a7c15ull) >> 40) & (WC_VIP_ANSWER_SLOTS - 1);
+}
+
+static uint64_t syn_timeout_ns(const struct wc_tracker *t)
+{
+	return t->cfg.syn_timeout_ns ? t->cfg.syn_timeout_ns
+				     : timeout_defaults_ns[WC_LIST_TCP_OPENING];
+}
+
+/* A SYN-ACK for a SYN its flow never saw and this worker's pending SYNs
+ * do not hold: symmetric RSS may have given the SYN's flow (client <->
+ * VIP) to another worker. Look at each peer's slot for the tag (a copy
+ * under its sequence lock) and raise as for a SYN of this worker. The
+ * peer's slot is not written (one writer per memory): the answer is kept
+ * here, by the SYN's flow id, with the slot's version, which both keeps
+ * one event per attempt and tells the peer its SYN was answered.
+ *
+ * Race accepted: the queues are not ordered with each other. If this
+ * SYN-ACK is processed before the peer has processed the SYN (its queue
+ * lags by more than the SYN -> SYN-ACK time at the probe), nothing is
+ * found: no event for this attempt, counted in synack_syn_unseen (with the
+ * SYN-ACKs of handshakes picked up midway); the SYN's flow may then end as
+ * syn_unanswered. The next attempt (the client's resent SYN re-arms its
+ * slot, a resent SYN-ACK after it) is caught. */
+static void vip_from_peers(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
+			   struct wc_flow *f, uint32_t ack)
+{
+	struct wc_tracker *t = &w->track;
+	const struct wc_ip_layer *ip = &p->ip[idx];
+	unsigned alen = ip->family == 4 ? 4 : 16;
+	uint64_t tag = pending_tag(ip->dst, alen, ip->dport, ack);
+	for (unsigned i = 0; i < t->n_peers; i++) {
+		const struct wc_track_peer *peer = &t->peers[i];
+		const struct wc_pending_syn *slot = &peer->pending[tag & (WC_PENDING_SYN_SLOTS - 1)];
+		struct wc_pending_syn s;
+		uint32_t version = slot_read(&slot->seq, &s, slot, sizeof(s));
+		if ((version & 1) || !s.used || s.tag != tag || s.family != ip->family)
+			continue;
+		if (!memcmp(s.server, ip->src, alen) && s.server_port == ip->sport)
+			return; /* from the address the SYN went to */
+		struct wc_vip_answer *a = &t->answers[answer_index(s.flow_id)];
+		if (a->tag == tag && a->flow_id == s.flow_id && a->peer == peer->id &&
+		    a->version == version)
+			return; /* this attempt already raised: a resent SYN-ACK */
+		if (a->tag && a->flow_id != s.flow_id && a->syn_ns + syn_timeout_ns(t) > t->now_ns)
+			w->ctr->vip_answers_lost++; /* its SYN's flow may still be open */
+		uint32_t q = slot_write_begin(&a->seq);
+		a->tag = tag;
+		a->version = version;
+		a->flow_id = s.flow_id;
+		a->syn_ns = s.ts_ns;
+		a->peer = peer->id;
+		slot_write_end(&a->seq, q);
+
+		struct wc_anomaly_detail d = {0};
+		d.alt_family = s.family;
+		memcpy(d.alt_ip, s.server, 16);
+		d.alt_port = s.server_port;
+		d.aux[0] = s.flow_id;
+		f->flags |= WC_FLOW_VIP_ASYMMETRY;
+		raise_flow_pkt(w, p, idx, f, WC_ANOM_SYNACK_UNEXPECTED_SOURCE, &d);
+		return;
+	}
+	w->ctr->synack_syn_unseen++;
+}
+
+/* A flow of this worker ends with its SYN unanswered in its own entry:
+ * did a peer see the SYN-ACK from another address (vip_from_peers)? Read
+ * at flow end only, when syn_unanswered or a VIP flag is at stake. The
+ * answer must be for a SYN of this flow's lifetime (not an older flow
+ * with the same key). */
+static int answered_elsewhere(const struct wc_tracker *t, const struct wc_flow *f)
+{
+	for (unsigned i = 0; i < t->n_peers; i++) {
+		const struct wc_vip_answer *slot = &t->peers[i].answers[answer_index(f->id)];
+		struct wc_vip_answer a;
+		if (slot_read(&slot->seq, &a, slot, sizeof(a)) & 1)
+			continue;
+		if (a.tag && a.flow_id == f->id && a.syn_ns >= f->first_ns &&
+		    a.syn_ns <= f->last_ns)
+			return 1;
+	}
+	return 0;
 }
 
 static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
@@ -282,10 +447,8 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 			d.alt_port = s->server_port;
 			d.aux[0] = s->flow_id;
 			f->flags |= WC_FLOW_VIP_ASYMMETRY;
-			/* one event per attempt: this SYN is answered; a resent
-			 * SYN-ACK finds nothing until the client sends the SYN
-			 * again (pending_add re-arms it) */
-			s->used = 0;
+			/* one event per attempt */
+			pending_consume(s);
 			raise_flow_pkt(w, p, idx, f, WC_ANOM_SYNACK_UNEXPECTED_SOURCE, &d);
 			/* the SYN's own flow is part of the same incident */
 			struct wc_flow_key k = f->key;
@@ -301,6 +464,8 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 				orig->flags |= WC_FLOW_VIP_ASYMMETRY;
 				wc_flow_write_end(orig, s);
 			}
+		} else if (!s && w->track.n_peers) {
+			vip_from_peers(w, p, idx, f, th->ack);
 		}
 	}
 }
@@ -836,6 +1001,12 @@ static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why)
 			d.value_us = (w->track.now_ns - f->last_ns) / 1000;
 			wc_worker_raise_flow(w, f, WC_ANOM_MISSING_FIN, &d);
 		}
+		/* its SYN answered by another worker's flow: as when one
+		 * worker holds both flows, part of the VIP incident */
+		if (w->track.n_peers && (f->flags & WC_FLOW_CLIENT_BY_SYN) && !f->synack_ns &&
+		    !(f->flags & WC_FLOW_VIP_ASYMMETRY) &&
+		    !(f->dir[!f->client].flags & WC_DIR_SYN) && answered_elsewhere(&w->track, f))
+			f->flags |= WC_FLOW_VIP_ASYMMETRY;
 		if (c->syns >= 2 && !f->synack_ns && !(f->flags & WC_FLOW_VIP_ASYMMETRY) &&
 		    !(f->dir[!f->client].flags & WC_DIR_SYN)) {
 			struct wc_anomaly_detail d = {0};

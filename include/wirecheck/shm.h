@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 6u
+#define WC_SHM_ABI_VERSION 7u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_EVIDENCE_CONTEXT_MAX 16 /* packets published before an anomaly */
@@ -152,6 +152,14 @@ struct wc_counters {
 	uint64_t drops_evidence;   /* context packets not published: ring full */
 	uint64_t bad_segs_untracked; /* corrupt segments pushed out of a full set
 				      * before their good copy (track.h) */
+	/* several workers only (track.h, synack_unexpected_source across
+	 * workers): answers of a peer's SYN pushed out of a full table while
+	 * that SYN's flow may still be open (it may then end as
+	 * syn_unanswered, unflagged); SYN-ACKs that answer a SYN no worker
+	 * had seen (picked up mid-handshake, or that SYN still queued on
+	 * another worker: the race across queues) */
+	uint64_t vip_answers_lost;
+	uint64_t synack_syn_unseen;
 	/* capture layer, filled by the main thread from the backend at the end
 	 * (worker 0's block) */
 	uint64_t capture_received;
@@ -159,7 +167,7 @@ struct wc_counters {
 	uint64_t xdp_seen, xdp_redirected, xdp_passed, xdp_no_socket;
 	uint64_t first_ts_ns; /* not summed: min/max over workers */
 	uint64_t last_ts_ns;
-	uint64_t reserved[6];
+	uint64_t reserved[4];
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 /* Per-sender tallies: which guest or vNIC emits damaged frames. */

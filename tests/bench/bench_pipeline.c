@@ -508,7 +508,7 @@ static int scale_run_open(struct scale_run *r, unsigned n_workers, uint32_t ring
 	for (; r->n < n_workers; r->n++)
 		if (wc_worker_init(&r->w[r->n], r->n, r->shm.hdr, linktype, &wcfg) != 0)
 			return -1;
-	return 0;
+	return wc_track_link(r->w, r->n); /* as main.c: peers read each other */
 }
 
 static void scale_run_close(struct scale_run *r)
@@ -591,13 +591,47 @@ static int scale_collect(const struct scale_queue *q, unsigned n_queues, uint32_
 			if (q[i].views[k].ts_ns > last_ts)
 				last_ts = q[i].views[k].ts_ns;
 	for (unsigned i = 0; i < n_queues; i++) {
-		struct wc_worker *w = &r.w[i];
-		sink[i].ws = w->shm;
-		w->ring_wait = scale_drain;
-		w->ring_wait_arg = &sink[i];
-		scale_feed(w, &q[i], 0, q[i].n);
-		wc_track_tick(w, last_ts);
-		wc_worker_finish(w);
+		sink[i].ws = r.w[i].shm;
+		r.w[i].ring_wait = scale_drain;
+		r.w[i].ring_wait_arg = &sink[i];
+	}
+	/* The queues in file order, as live workers keeping up with their
+	 * queues meet them: each turn feeds the queue that holds the earliest
+	 * frame not yet fed, up to a burst, while it stays the earliest. The
+	 * workers read each other's pending SYNs (a SYN to a VIP and the
+	 * SYN-ACK from the real server are two flows, maybe on two workers),
+	 * so one worker's whole queue before the other's would not be what a
+	 * live run sees. (A lagging queue is the race track.c accepts.) */
+	uint64_t pos[SCALE_QUEUES] = {0};
+	for (;;) {
+		unsigned best = n_queues;
+		uint64_t first = UINT64_MAX, next = UINT64_MAX;
+		for (unsigned i = 0; i < n_queues; i++) {
+			if (pos[i] == q[i].n)
+				continue;
+			uint64_t fr = q[i].views[pos[i]].frame_no;
+			if (fr < first) {
+				next = first;
+				first = fr;
+				best = i;
+			} else if (fr < next) {
+				next = fr;
+			}
+		}
+		if (best == n_queues)
+			break;
+		uint64_t end = pos[best] + 1;
+		while (end < q[best].n && end - pos[best] < WC_BURST &&
+		       q[best].views[end].frame_no < next)
+			end++;
+		scale_feed(&r.w[best], &q[best], pos[best], end);
+		pos[best] = end;
+	}
+	/* every queue idle until the capture's last time, then the end */
+	for (unsigned i = 0; i < n_queues; i++)
+		wc_track_tick(&r.w[i], last_ts);
+	for (unsigned i = 0; i < n_queues; i++) {
+		wc_worker_finish(&r.w[i]);
 		if (scale_drain(&sink[i]) != 0)
 			goto out;
 	}
