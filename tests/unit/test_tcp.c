@@ -50,13 +50,15 @@ enum { TF_FIN = 0x01, TF_SYN = 0x02, TF_RST = 0x04, TF_PSH = 0x08, TF_ACK = 0x10
 #define PA (TF_PSH | TF_ACK)
 
 /* ------------------------------------------------------------------ */
-/* Fixture: one shm instance and one worker per test                   */
+/* Fixture: one shm instance and one worker per test (two: setup2)     */
 
 struct ctx {
 	char inst[64];
 	struct wc_shm shm;
-	struct wc_worker w;
+	struct wc_worker wk[2]; /* an array, as main.c links them */
 	int w_ok;
+	unsigned n_workers;
+	unsigned on; /* the worker the next frames go to */
 	uint64_t frame_no;
 	struct wc_event *ev;
 	size_t nev;
@@ -67,9 +69,9 @@ static void start(const struct wc_worker_cfg *cfg)
 {
 	struct wc_worker_cfg d = {.mtu = 1500};
 	if (X.w_ok)
-		wc_worker_fini(&X.w);
+		wc_worker_fini(&X.wk[0]);
 	X.w_ok = 0;
-	assert_int_equal(wc_worker_init(&X.w, 0, X.shm.hdr, 1 /* Ethernet */,
+	assert_int_equal(wc_worker_init(&X.wk[0], 0, X.shm.hdr, 1 /* Ethernet */,
 					 cfg ? cfg : &d), 0);
 	X.w_ok = 1;
 }
@@ -85,15 +87,41 @@ static int setup(void **state)
 				  .flow_capacity = 1024, .source = "unit"};
 	if (wc_shm_create(&p, &X.shm) != 0)
 		return -1;
+	X.n_workers = 1;
 	start(NULL);
 	return 0;
+}
+
+/* Two workers over one capture, as with symmetric RSS on two queues: each
+ * its own flows; they read each other's pending SYNs (wc_track_link). The
+ * test says which worker a frame goes to (X.on), i.e. which queue RSS
+ * gives its flow, and in which order the workers process them. */
+static int setup2(void **state)
+{
+	(void)state;
+	memset(&X, 0, sizeof(X));
+	snprintf(X.inst, sizeof(X.inst), "test-tcp2-%ld", (long)getpid());
+	struct wc_shm_params p = {.instance = X.inst, .n_workers = 2,
+				  .ring_slots = 4096, .ring_policy = WC_RING_DROP,
+				  .linktype = 1, .mtu = 1500, .rate_limit = 10,
+				  .flow_capacity = 1024, .source = "unit"};
+	if (wc_shm_create(&p, &X.shm) != 0)
+		return -1;
+	struct wc_worker_cfg d = {.mtu = 1500};
+	for (unsigned i = 0; i < 2; i++) {
+		if (wc_worker_init(&X.wk[i], i, X.shm.hdr, 1, &d) != 0)
+			return -1;
+		X.n_workers = i + 1;
+	}
+	X.w_ok = 1;
+	return wc_track_link(X.wk, 2);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (X.w_ok)
-		wc_worker_fini(&X.w);
+	for (unsigned i = 0; X.w_ok && i < X.n_workers; i++)
+		wc_worker_fini(&X.wk[i]);
 	wc_shm_detach(&X.shm);
 	wc_shm_unlink(X.inst);
 	free(X.ev);
@@ -101,25 +129,29 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Read everything the worker published so far. */
+/* Read everything the workers published so far (worker 0's, then 1's). */
 static void collect(void)
 {
-	struct wc_worker_shm *ws = wc_shm_worker(X.shm.hdr, 0);
-	uint64_t tail, n = wc_ring_available(ws, &tail);
-	if (!n)
-		return;
-	X.ev = realloc(X.ev, (X.nev + n) * sizeof(*X.ev));
-	assert_non_null(X.ev);
-	for (uint64_t i = 0; i < n; i++)
-		X.ev[X.nev++] = wc_shm_ring_slots(ws)[(tail + i) & ws->ring.mask];
-	wc_ring_consume(ws, n);
+	for (unsigned k = 0; k < X.n_workers; k++) {
+		struct wc_worker_shm *ws = wc_shm_worker(X.shm.hdr, k);
+		uint64_t tail, n = wc_ring_available(ws, &tail);
+		if (!n)
+			continue;
+		X.ev = realloc(X.ev, (X.nev + n) * sizeof(*X.ev));
+		assert_non_null(X.ev);
+		for (uint64_t i = 0; i < n; i++)
+			X.ev[X.nev++] = wc_shm_ring_slots(ws)[(tail + i) & ws->ring.mask];
+		wc_ring_consume(ws, n);
+	}
 }
 
 static void finish(void)
 {
-	wc_worker_finish(&X.w);
+	for (unsigned k = 0; k < X.n_workers; k++)
+		wc_worker_finish(&X.wk[k]);
 	collect();
-	assert_int_equal(X.w.ctr->drops_event_ring, 0);
+	for (unsigned k = 0; k < X.n_workers; k++)
+		assert_int_equal(X.wk[k].ctr->drops_event_ring, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,14 +292,22 @@ static uint64_t send_seg(const struct seg *s, uint64_t t_us, uint32_t *wirelen)
 	uint8_t *b = build_frame(s, &n);
 	struct wc_pkt_view v = {.data = b, .caplen = n, .wirelen = n,
 				.ts_ns = T0 + t_us * 1000, .frame_no = ++X.frame_no};
-	wc_worker_process(&X.w, &v, 1);
+	wc_worker_process(&X.wk[X.on], &v, 1);
 	free(b);
-	/* the seqlock of every flow entry is even (readable) between packets */
-	const struct wc_flow *fl = wc_shm_flows(X.shm.hdr, 0);
+	/* the seqlock of every flow entry is even (readable) between packets,
+	 * and so is every slot that other workers read */
+	const struct wc_flow *fl = wc_shm_flows(X.shm.hdr, X.on);
 	for (uint32_t i = 0; i < X.shm.hdr->flow_capacity; i++)
 		if (atomic_load(&fl[i].seq) & 1)
 			fail_msg("frame %llu: flow entry %u left with an odd seq",
 				 (unsigned long long)v.frame_no, i);
+	const struct wc_tracker *t = &X.wk[X.on].track;
+	for (uint32_t i = 0; i < WC_PENDING_SYN_SLOTS; i++)
+		if (atomic_load(&t->pending[i].seq) & 1)
+			fail_msg("pending SYN slot %u left with an odd seq", i);
+	for (uint32_t i = 0; t->answers && i < WC_VIP_ANSWER_SLOTS; i++)
+		if (atomic_load(&t->answers[i].seq) & 1)
+			fail_msg("VIP answer slot %u left with an odd seq", i);
 	if (wirelen)
 		*wirelen = n;
 	return v.frame_no;
@@ -286,7 +326,7 @@ static void send_burst(const struct seg *segs, const uint64_t *t_us, unsigned n)
 		v[i] = (struct wc_pkt_view){.data = b[i], .caplen = len, .wirelen = len,
 					    .ts_ns = T0 + t_us[i] * 1000, .frame_no = ++X.frame_no};
 	}
-	wc_worker_process(&X.w, v, n);
+	wc_worker_process(&X.wk[X.on], v, n);
 	for (unsigned i = 0; i < n; i++)
 		free(b[i]);
 }
@@ -602,10 +642,10 @@ static void full_exchange(int fam)
 	assert_int_equal(state_sum(f), 9500);
 	assert_life_adds_up(f);
 	/* counters */
-	assert_int_equal(X.w.ctr->flows_created, 1);
-	assert_int_equal(X.w.ctr->flows_ended, 1);
-	assert_int_equal(X.w.ctr->flows_active, 0);
-	assert_int_equal(X.w.ctr->packets, 9);
+	assert_int_equal(X.wk[0].ctr->flows_created, 1);
+	assert_int_equal(X.wk[0].ctr->flows_ended, 1);
+	assert_int_equal(X.wk[0].ctr->flows_active, 0);
+	assert_int_equal(X.wk[0].ctr->packets, 9);
 }
 
 static void test_full_exchange_v4(void **state)
@@ -678,7 +718,7 @@ static void test_rst_after_first_data(void **state)
 	assert_int_equal(a->u.anomaly.aux[0], cdir(e)->bytes); /* what the client had sent */
 	assert_int_equal(e->u.flow.end, WC_END_RST);
 	assert_true(e->u.flow.flags & WC_FLOW_RST_FIRST_DATA);
-	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_RST_AFTER_FIRST_DATA], 1);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_RST_AFTER_FIRST_DATA], 1);
 }
 
 /* Picked up mid-stream: the client's data and the server's RST are all the
@@ -897,7 +937,7 @@ static void test_zero_window(void **state)
 	assert_from(a, &c, 0);
 	assert_int_equal(a->pcap_cnt, zw);
 	assert_int_equal(a->flow_id, e->u.flow.id);
-	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_ZERO_WINDOW], 2);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_ZERO_WINDOW], 2);
 }
 
 /* RFC 7323 §2.2: the shift applies only when both SYNs carried the option;
@@ -1046,7 +1086,7 @@ static void test_offload_corruption(void **state)
 	/* the sender tally: one bad checksum, one confirmation */
 	int found = 0;
 	for (unsigned i = 0; i < WC_SENDER_SLOTS; i++) {
-		const struct wc_sender *s = &X.w.shm->senders[i];
+		const struct wc_sender *s = &X.wk[0].shm->senders[i];
 		if (s->family == 4 && !memcmp(s->ip, c.cip, 4)) {
 			found++;
 			assert_int_equal(s->bad, 1);
@@ -1082,7 +1122,7 @@ static void test_bad_checksum_no_state(void **state)
 	expect_anom(WC_ANOM_TCP_CHECKSUM_BAD, 3);
 	assert_int_equal(n_kind(WC_EVENT_FLOW), 2);
 	assert_null(flow_of_at(&s, NULL));
-	assert_int_equal(X.w.ctr->flows_created, 2);
+	assert_int_equal(X.wk[0].ctr->flows_created, 2);
 
 	const struct wc_event *e = flow_of(&a);
 	assert_int_equal(e->u.flow.end, WC_END_SHUTDOWN);
@@ -1199,7 +1239,7 @@ static void synack_unexpected(int fam)
 	assert_int_equal(ea->u.flow.state, WC_TCP_SYN_SENT);
 	assert_int_equal(ea->u.flow.end, WC_END_SHUTDOWN);
 	assert_int_equal(eb->u.flow.end, WC_END_RST);
-	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_SYN_UNANSWERED], 0);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_SYN_UNANSWERED], 0);
 }
 
 static void test_synack_unexpected_source_v4(void **state)
@@ -1237,8 +1277,111 @@ static void test_synack_unexpected_source_resent(void **state)
 	expect_anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 2);
 	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 0)->pcap_cnt, sa);
 	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 1)->pcap_cnt, sa2);
-	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_SYNACK_UNEXPECTED_SOURCE], 2);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_SYNACK_UNEXPECTED_SOURCE], 2);
 	expect_anom(WC_ANOM_SYN_UNANSWERED, 0);
+}
+
+/* The same across two workers (setup2): symmetric RSS gives the SYN's
+ * flow C:40000 <-> A:80 to worker 0 and the SYN-ACK's flow C:40000 <->
+ * B:80 to worker 1. Worker 1 finds the SYN in worker 0's pending table:
+ * one event per attempt as with one worker (two resent SYN-ACKs quiet, the
+ * client's resent SYN re-arms), raised by worker 1 on the SYN-ACK;
+ * worker 0's flow learns at its end that it was answered from elsewhere
+ * (VIP flag, no syn_unanswered although it sent two SYNs). */
+static void test_synack_unexpected_source_two_workers(void **state)
+{
+	(void)state;
+	struct conn a, b;
+	conn_init(&a, "10.0.0.50", 40000, "10.0.0.10", 80);
+	conn_init(&b, "10.0.0.50", 40000, "10.0.0.200", 80);
+	X.on = 0;
+	C_(&a, 0, TF_SYN, 0);
+	X.on = 1;
+	uint64_t sa = xmit(&b, 0, 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b, 0, 1 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b, 0, 3 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	X.on = 0;
+	xmit(&a, 1, 3 * SEC + 2000, TF_SYN, 1000, 0, a.cwin, 0, -1, 0);
+	X.on = 1;
+	uint64_t sa2 = xmit(&b, 0, 3 * SEC + 3000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0,
+			    -1, 0);
+	xmit(&b, 0, 4 * SEC, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 2);
+	expect_anom(WC_ANOM_SYN_UNANSWERED, 0);
+	assert_int_equal(X.wk[1].ctr->anomalies[WC_ANOM_SYNACK_UNEXPECTED_SOURCE], 2);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_SYNACK_UNEXPECTED_SOURCE], 0);
+	const struct wc_event *x = anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 0);
+	assert_int_equal(x->pcap_cnt, sa);
+	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 1)->pcap_cnt, sa2);
+	assert_from(x, &b, 0); /* actual source: the SYN-ACK B:80 -> C */
+	assert_int_equal(x->u.anomaly.alt_family, 4);
+	uint8_t want[16] = {0};
+	memcpy(want, a.sip, 4);
+	assert_memory_equal(x->u.anomaly.alt_ip, want, 16); /* expected: A */
+	assert_int_equal(x->u.anomaly.alt_port, 80);
+
+	size_t ia, ib;
+	const struct wc_event *ea = flow_of_at(&a, &ia), *eb = flow_of_at(&b, &ib);
+	assert_non_null(ea);
+	assert_non_null(eb);
+	assert_int_equal(x->flow_id, eb->u.flow.id);
+	assert_int_equal(x->u.anomaly.aux[0], ea->u.flow.id); /* the SYN's flow */
+	assert_true(ia < ib); /* worker 0's ring is read first: each its own flow */
+	assert_client(ea, &a);
+	assert_client(eb, &b);
+	assert_true(ea->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
+	assert_true(eb->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
+	assert_int_equal(cdir(ea)->syns, 2);
+	assert_int_equal(ea->u.flow.synack_ns, 0); /* not answered in its own flow */
+	assert_int_equal(X.wk[0].ctr->flows_created, 1);
+	assert_int_equal(X.wk[1].ctr->flows_created, 1);
+	assert_int_equal(X.wk[1].ctr->synack_syn_unseen, 0);
+	assert_int_equal(X.wk[1].ctr->vip_answers_lost, 0);
+}
+
+/* The queues are not ordered with each other: worker 1 may process the
+ * SYN-ACK before worker 0 has processed the SYN it answers. That attempt
+ * is missed (counted in synack_syn_unseen); what follows decides the rest:
+ *  - port 40000: the client resends its SYN (re-armed on worker 0) and B
+ *    answers it again: caught then, one event, no syn_unanswered;
+ *  - port 40001: B never answers again: the SYN's flow ends as
+ *    syn_unanswered (2 SYNs), neither flow flagged; the documented miss. */
+static void test_synack_unexpected_source_two_workers_race(void **state)
+{
+	(void)state;
+	struct conn a, b, a2, b2;
+	conn_init(&a, "10.0.0.50", 40000, "10.0.0.10", 80);
+	conn_init(&b, "10.0.0.50", 40000, "10.0.0.200", 80);
+	conn_init(&a2, "10.0.0.50", 40001, "10.0.0.10", 80);
+	conn_init(&b2, "10.0.0.50", 40001, "10.0.0.200", 80);
+	/* another ISN: the pending slot is chosen by ISN and client address */
+	a2.cnxt = 2000;
+	X.on = 1; /* worker 1 runs ahead: the SYN-ACKs first */
+	xmit(&b, 0, 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0, -1, 0);
+	xmit(&b2, 0, 1000, TF_SYN | TF_ACK, 7000, 2001, b2.swin, 0, -1, 0);
+	X.on = 0; /* then worker 0 the SYNs, and their retransmissions */
+	C_(&a, 0, TF_SYN, 0);
+	C_(&a2, 0, TF_SYN, 0);
+	xmit(&a, 1, 1 * SEC, TF_SYN, 1000, 0, a.cwin, 0, -1, 0);
+	xmit(&a2, 1, 1 * SEC, TF_SYN, 2000, 0, a2.cwin, 0, -1, 0);
+	X.on = 1;
+	uint64_t sa = xmit(&b, 0, 1 * SEC + 1000, TF_SYN | TF_ACK, 9000, 1001, b.swin, 0,
+			   -1, 0);
+	finish();
+
+	expect_anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 1);
+	assert_int_equal(anom(WC_ANOM_SYNACK_UNEXPECTED_SOURCE, 0)->pcap_cnt, sa);
+	assert_int_equal(X.wk[1].ctr->synack_syn_unseen, 2);
+	assert_true(flow_of(&a)->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
+	assert_true(flow_of(&b)->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
+
+	expect_anom(WC_ANOM_SYN_UNANSWERED, 1);
+	const struct wc_event *e2 = flow_of(&a2);
+	assert_int_equal(anom(WC_ANOM_SYN_UNANSWERED, 0)->flow_id, e2->u.flow.id);
+	assert_false(e2->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
+	assert_false(flow_of(&b2)->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1289,9 +1432,9 @@ static void test_missing_fin(void **state)
 	for (uint64_t k = 1; k <= 6; k++) {
 		C_(&busy, k * SEC + 100000, PA, 10);
 		if (k == 5) /* packet time 5.1 s: 10 ms + 5 s has passed */
-			assert_int_equal(X.w.ctr->flows_ended, 1);
+			assert_int_equal(X.wk[0].ctr->flows_ended, 1);
 		else if (k < 5)
-			assert_int_equal(X.w.ctr->flows_ended, 0);
+			assert_int_equal(X.wk[0].ctr->flows_ended, 0);
 		S_(&busy, k * SEC + 105000, TF_ACK, 0);
 	}
 	finish();
@@ -1428,8 +1571,8 @@ static void test_rate_limit(void **state)
 	const struct wc_event *e = flow_of(&c);
 	assert_int_equal(sdir(e)->zero_win, 15);
 	expect_anom(WC_ANOM_ZERO_WINDOW, 10);
-	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_ZERO_WINDOW], 15);
-	assert_int_equal(X.w.ctr->anomaly_events_suppressed, 5);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_ZERO_WINDOW], 15);
+	assert_int_equal(X.wk[0].ctr->anomaly_events_suppressed, 5);
 	/* the first ten get through */
 	assert_int_equal(anom(WC_ANOM_ZERO_WINDOW, 9)->pcap_cnt, 5 + 9);
 }
@@ -1453,8 +1596,8 @@ static void test_rate_limit_spares_incidents(void **state)
 	S_(&c, t + 1000, TF_ACK, 0);
 	finish();
 	expect_anom(WC_ANOM_ACK_STALL, 12);
-	assert_int_equal(X.w.ctr->anomalies[WC_ANOM_ACK_STALL], 12);
-	assert_int_equal(X.w.ctr->anomaly_events_suppressed, 0);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_ACK_STALL], 12);
+	assert_int_equal(X.wk[0].ctr->anomaly_events_suppressed, 0);
 	assert_int_equal(flow_of(&c)->u.flow.ack_stalls, 12);
 }
 
@@ -1611,8 +1754,8 @@ static void test_one_sided_flows(void **state)
 	conn_init(&s, "10.0.0.1", 40012, "10.0.0.2", 80); /* SYN, unanswered */
 	xmit(&s, 1, 20000, TF_SYN, 999, 0, 64240, 0, -1, 0);
 	finish();
-	assert_int_equal(X.w.ctr->flows_ended, 3);
-	assert_int_equal(X.w.ctr->flows_one_sided, 1);
+	assert_int_equal(X.wk[0].ctr->flows_ended, 3);
+	assert_int_equal(X.wk[0].ctr->flows_one_sided, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1661,8 +1804,8 @@ static void test_evidence_context(void **state)
 	const struct wc_event *rst = anom(WC_ANOM_RST_AFTER_FIRST_DATA, 0);
 	assert_int_equal(rst->pcap_cnt, 11);
 	expect_context(rst, (const uint64_t[]){1, 10}, 2, (const uint64_t[]){0, 4300});
-	assert_int_equal(X.w.ctr->evidence_packets, 5);
-	assert_int_equal(X.w.ctr->drops_evidence, 0);
+	assert_int_equal(X.wk[0].ctr->evidence_packets, 5);
+	assert_int_equal(X.wk[0].ctr->drops_evidence, 0);
 	/* events are numbered without the context records */
 	uint64_t seq = 0;
 	for (size_t i = 0; i < X.nev; i++)
@@ -1691,8 +1834,8 @@ static void test_evidence_context_ring_full(void **state)
 		memset(wc_ring_slot(ws, head + i), 0, sizeof(struct wc_event));
 	wc_ring_commit_n(ws, room - 1);
 	S_(&c, 2500, TF_RST | TF_ACK, 0);
-	assert_int_equal(X.w.ctr->drops_evidence, 4);
-	assert_int_equal(X.w.ctr->drops_event_ring, 0);
+	assert_int_equal(X.wk[0].ctr->drops_evidence, 4);
+	assert_int_equal(X.wk[0].ctr->drops_event_ring, 0);
 	uint64_t tail, n = wc_ring_available(ws, &tail);
 	const struct wc_event *a = wc_ring_slot(ws, tail + n - 1);
 	assert_int_equal(a->kind, WC_EVENT_ANOMALY);
@@ -1731,6 +1874,10 @@ int main(void)
 		T(test_synack_unexpected_source_v4),
 		T(test_synack_unexpected_source_v6),
 		T(test_synack_unexpected_source_resent),
+		cmocka_unit_test_setup_teardown(test_synack_unexpected_source_two_workers, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_synack_unexpected_source_two_workers_race,
+						setup2, teardown),
 		T(test_syn_unanswered),
 		T(test_missing_fin),
 		T(test_idle_timeout_one_per_call),
