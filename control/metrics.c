@@ -275,6 +275,20 @@ static void render_shm(struct buf *b, struct wc_shm_header *h)
 		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"evidence_context\"} %llu\n",
 			w, (unsigned long long)c[w].drops_evidence);
 	}
+	family(b, "tracking_lost_total", "counter",
+	       "What fixed tables could not hold, per worker: senders past the sender table, "
+	       "corrupt segments given up before their good copy, VIP answers overwritten "
+	       "while their SYN's flow could be open, SYN-ACKs whose SYN no worker saw.");
+	for (unsigned w = 0; w < n; w++) {
+		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"senders\"} %llu\n", w,
+			(unsigned long long)c[w].senders_untracked);
+		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"bad_segments\"} %llu\n",
+			w, (unsigned long long)c[w].bad_segs_untracked);
+		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"vip_answers\"} %llu\n",
+			w, (unsigned long long)c[w].vip_answers_lost);
+		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"synack_syn_unseen\"} %llu\n",
+			w, (unsigned long long)c[w].synack_syn_unseen);
+	}
 	family(b, "events_written_total", "counter",
 	       "Events written to the event ring, per worker.");
 	PER_WORKER(b, n, "events_written_total", events_written);

@@ -225,6 +225,10 @@ expect('malformed sum', sum(v for (k, l), v in samples.items() if k == 'wirechec
 for key in ('created', 'active', 'evicted', 'ended', 'one_sided'):
     name = 'wirecheck_flows_%s' % key + ('' if key == 'active' else '_total')
     expect(name, val(name, worker='0'), float(live['flows'][key]))
+for what, key in (('senders', 'senders_untracked'), ('bad_segments', 'bad_segs_untracked'),
+                  ('vip_answers', 'vip_answers_lost'), ('synack_syn_unseen', 'synack_syn_unseen')):
+    expect('tracking lost ' + what, val('wirecheck_tracking_lost_total', worker='0', what=what),
+           float(live['tracking'][key]))
 for where in ('capture', 'event_ring', 'evidence_context'):
     expect('drops ' + where, val('wirecheck_drops_total', worker='0', where=where), float(live['drops'][where]))
 expect('events written', val('wirecheck_events_written_total', worker='0'), float(live['events']['written']))
