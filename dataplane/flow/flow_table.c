@@ -59,15 +59,9 @@ void wc_flow_table_destroy(struct wc_flow_table *t)
 
 uint32_t wc_flow_key_hash(const struct wc_flow_key *k)
 {
-	/* 64-bit multiply-xorshift over the 48 key bytes */
-	const uint64_t *w = (const uint64_t *)k;
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < sizeof(*k) / 8; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (uint32_t)(h ^ (h >> 29));
+	uint64_t w[WC_FLOW_KEY_WORDS];
+	memcpy(w, k, sizeof(w));
+	return wc_flow_key_hash_words(w);
 }
 
 /* 48 key bytes as six 8-byte words: branch-free, no library call (the

@@ -69,6 +69,24 @@ struct wc_flow_table_cfg {
 int wc_flow_table_create(struct wc_flow_table **out, const struct wc_flow_table_cfg *cfg);
 void wc_flow_table_destroy(struct wc_flow_table *t);
 
+/* The key seen as WC_FLOW_KEY_WORDS 8-byte words in memory order (its
+ * padding is zero, flow.h): what the hash mixes and lookups compare. A
+ * caller that builds a key in registers hashes the words directly. */
+#define WC_FLOW_KEY_WORDS 6
+_Static_assert(sizeof(struct wc_flow_key) == 8 * WC_FLOW_KEY_WORDS, "key is whole words");
+
+static inline uint32_t wc_flow_key_hash_words(const uint64_t w[WC_FLOW_KEY_WORDS])
+{
+	/* 64-bit multiply-xorshift over the 48 key bytes */
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < WC_FLOW_KEY_WORDS; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)(h ^ (h >> 29));
+}
+
 uint32_t wc_flow_key_hash(const struct wc_flow_key *k);
 /* Prefetch the index slot of hash (first pass over a burst), then the
  * entry it names (second pass). Both only hint the cache. */

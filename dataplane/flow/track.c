@@ -119,16 +119,47 @@ static int key_set_ends(struct wc_flow_key *k, const uint8_t *a, uint16_t pa,
 	return swap;
 }
 
-/* Build the normalised key of the packet's tracked layer; *from is the key
- * side that sent the packet. */
-static void build_key(const struct wc_pkt *p, unsigned idx, struct wc_flow_key *k,
-		      int *from)
+/* Network-order address bytes as big-endian integers: their order is
+ * memcmp's. */
+static inline uint64_t addr_be64(const uint8_t *b)
+{
+	return ((uint64_t)wc_rd32(b) << 32) | wc_rd32(b + 4);
+}
+
+/* n (<= 8) bytes at b as a key word in memory order, the rest zero. */
+static inline uint64_t key_word(const uint8_t *b, unsigned n)
+{
+	uint8_t t[8] = {0};
+	uint64_t v;
+	memcpy(t, b, n);
+	memcpy(&v, t, sizeof(v));
+	return v;
+}
+
+/* The key's last two words (ports, VLANs, tunnel, family, protocol), laid
+ * out as in struct wc_flow_key. */
+struct key_tail {
+	uint16_t port[2];
+	uint16_t vlan[2];
+	uint32_t tunnel_id;
+	uint8_t family, proto, tunnel_type, pad;
+};
+_Static_assert(sizeof(struct key_tail) == 16 &&
+	       __builtin_offsetof(struct wc_flow_key, port) == 32 &&
+	       __builtin_offsetof(struct wc_flow_key, pad) == 47,
+	       "key_tail is the key's last 16 bytes");
+
+/* Build the normalised key of the packet's tracked layer as the key's
+ * words (flow_table.h), in registers: the same bytes as key_set_ends()
+ * with zeroed padding would give, without library calls or narrow stores
+ * that the hash's wide loads would have to wait for. *from is the key side
+ * that sent the packet. */
+static void build_key(const struct wc_pkt *p, unsigned idx,
+		      uint64_t w[WC_FLOW_KEY_WORDS], int *from)
 {
 	const struct wc_ip_layer *ip = &p->ip[idx];
-	unsigned alen = ip->family == 4 ? 4 : 16;
 	uint16_t sp = 0, dp = 0;
 
-	memset(k, 0, sizeof(*k));
 	if (p->has_l4 && p->l4_ip_idx == idx) {
 		if (p->l4_proto == 6 || p->l4_proto == 17) {
 			sp = ip->sport;
@@ -139,16 +170,40 @@ static void build_key(const struct wc_pkt *p, unsigned idx, struct wc_flow_key *
 				sp = dp = p->l4.icmp.id;
 		}
 	}
-	int swap = key_set_ends(k, ip->src, sp, ip->dst, dp, alen);
-	/* VLAN ids of the outermost Ethernet, tunnel of the tracked layer */
-	k->vlan[0] = p->ip[0].nvlan > 0 ? p->ip[0].vlan[0] : 0;
-	k->vlan[1] = p->ip[0].nvlan > 1 ? p->ip[0].vlan[1] : 0;
-	if (ip->depth) {
-		k->tunnel_type = p->tunnel_type;
-		k->tunnel_id = p->tunnel_id;
+	/* side 0 is the lower address (memcmp order), then port */
+	uint64_t s0, s1, d0, d1;
+	int swap;
+	if (ip->family == 4) {
+		uint32_t sa = wc_rd32(ip->src), da = wc_rd32(ip->dst);
+		swap = sa > da || (sa == da && sp > dp);
+		s0 = key_word(ip->src, 4);
+		d0 = key_word(ip->dst, 4);
+		s1 = d1 = 0;
+	} else {
+		uint64_t sh = addr_be64(ip->src), dh = addr_be64(ip->dst);
+		uint64_t sl = addr_be64(ip->src + 8), dl = addr_be64(ip->dst + 8);
+		swap = sh > dh || (sh == dh && (sl > dl || (sl == dl && sp > dp)));
+		s0 = key_word(ip->src, 8);
+		s1 = key_word(ip->src + 8, 8);
+		d0 = key_word(ip->dst, 8);
+		d1 = key_word(ip->dst + 8, 8);
 	}
-	k->family = ip->family;
-	k->proto = ip->proto;
+	w[0] = swap ? d0 : s0;
+	w[1] = swap ? d1 : s1;
+	w[2] = swap ? s0 : d0;
+	w[3] = swap ? s1 : d1;
+
+	struct key_tail t = {
+		.port = {swap ? dp : sp, swap ? sp : dp},
+		/* VLAN ids of the outermost Ethernet, tunnel of the tracked layer */
+		.vlan = {p->ip[0].nvlan > 0 ? p->ip[0].vlan[0] : 0,
+			 p->ip[0].nvlan > 1 ? p->ip[0].vlan[1] : 0},
+		.tunnel_id = ip->depth ? p->tunnel_id : 0,
+		.family = ip->family,
+		.proto = ip->proto,
+		.tunnel_type = ip->depth ? p->tunnel_type : 0,
+	};
+	memcpy(&w[4], &t, sizeof(t));
 	*from = swap;
 }
 
@@ -870,10 +925,12 @@ int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_trac
 	if (ip->proto == 6 && !(p->has_l4 && p->l4_proto == 6))
 		return 0; /* TCP header unusable (malformed or cut) */
 	int from;
-	build_key(p, idx, &h->key, &from);
+	uint64_t kw[WC_FLOW_KEY_WORDS];
+	build_key(p, idx, kw, &from);
+	memcpy(&h->key, kw, sizeof(h->key));
 	h->from = (uint8_t)from;
 	h->ip_idx = (uint8_t)idx;
-	h->hash = wc_flow_key_hash(&h->key);
+	h->hash = wc_flow_key_hash_words(kw);
 	h->valid = 1;
 	wc_flow_table_prefetch_slot(t->table, h->hash);
 	return 1;
