@@ -75,16 +75,22 @@ void wc_flow_table_destroy(struct wc_flow_table *t);
 #define WC_FLOW_KEY_WORDS 6
 _Static_assert(sizeof(struct wc_flow_key) == 8 * WC_FLOW_KEY_WORDS, "key is whole words");
 
+/* 64x64->128 multiply, halves folded (wyhash's "mum"). */
+static inline uint64_t wc_flow_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 static inline uint32_t wc_flow_key_hash_words(const uint64_t w[WC_FLOW_KEY_WORDS])
 {
-	/* 64-bit multiply-xorshift over the 48 key bytes */
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < WC_FLOW_KEY_WORDS; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (uint32_t)(h ^ (h >> 29));
+	/* three independent multiplies over word pairs, then one to mix
+	 * them: a short dependency chain (wyhash's construction) */
+	uint64_t a = wc_flow_mum(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
+	uint64_t b = wc_flow_mum(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ 0x589965cc75374cc3ull);
+	uint64_t c = wc_flow_mum(w[4] ^ 0x1d8e4e27c47d124full, w[5] ^ 0x9e3779b97f4a7c15ull);
+	uint64_t h = wc_flow_mum(a ^ b ^ 0xa0761d6478bd642full, c ^ 0xe7037ed1a0b428dbull);
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 uint32_t wc_flow_key_hash(const struct wc_flow_key *k);
