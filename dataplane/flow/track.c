@@ -2,6 +2,7 @@
 #include "track.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -941,9 +942,13 @@ void wc_track_prefetch(struct wc_worker *w, const struct wc_track_hint *h)
 	const struct wc_flow *f = wc_flow_table_prefetch_entry(w->track.table, h->hash);
 	if (!f)
 		return;
+	/* line 1, and the two lines of each direction's hot part (flow.h) */
 	__builtin_prefetch((const char *)f + 64);
-	__builtin_prefetch(&f->dir[h->from]);
-	__builtin_prefetch(&f->dir[!h->from]);
+	for (unsigned d = 0; d < 2; d++) {
+		const char *hot = (const char *)&f->dir[d];
+		__builtin_prefetch(hot);
+		__builtin_prefetch(hot + offsetof(struct wc_flow_dir, isn) - 1);
+	}
 }
 
 void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
@@ -998,8 +1003,11 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 	for (unsigned i = 0; i < p->n_cs; i++) {
 		if (p->cs[i].ip_idx != idx)
 			continue;
-		dir->csum_bad += p->cs[i].verdict == WC_VERDICT_BAD;
-		dir->csum_partial += p->cs[i].verdict == WC_VERDICT_PARTIAL;
+		/* the counters' line is written only when one moves */
+		if (p->cs[i].verdict == WC_VERDICT_BAD)
+			dir->csum_bad++;
+		else if (p->cs[i].verdict == WC_VERDICT_PARTIAL)
+			dir->csum_partial++;
 	}
 	if (k.proto == 6)
 		tcp_segment(w, p, idx, f, from, bad);

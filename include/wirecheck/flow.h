@@ -74,35 +74,41 @@ enum wc_flow_dir_flags {
 	WC_DIR_WS = 1 << 6, /* offered window scaling in its SYN */
 };
 
-/* What one side of the flow sent (dir[d] = packets from key side d). The
- * fields every packet touches come first. */
+/* What one side of the flow sent (dir[d] = packets from key side d).
+ * Cache layout: the first 96 bytes hold every field the analysis of an
+ * ordinary segment reads or writes, of the sender's side and of the other
+ * one (struct wc_flow places each direction's 96 bytes on two lines); the
+ * rest is read by SYNs, FINs, duplicate ACKs, retransmissions and at the
+ * end of the flow. */
 struct wc_flow_dir {
+	/* hot: every segment */
 	uint32_t pkts;
-	uint32_t isn;
-	uint64_t bytes;
 	uint32_t next_seq;  /* highest sequence sent + 1 */
+	uint64_t bytes;
 	uint32_t max_ack;   /* highest ACK this side sent: the value a run
 			     * of duplicate ACKs repeats */
 	uint32_t win;       /* last window, scaled, in bytes */
 	uint16_t raw_win;
 	uint8_t wscale;
 	uint8_t flags;      /* enum wc_flow_dir_flags */
-	uint32_t fin_seq;
 	uint8_t dupack_run; /* consecutive duplicate ACKs */
 	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
 	uint8_t last_probe; /* last segment was a keep-alive or window probe */
 	uint8_t n_bad;      /* corrupt segments awaiting a good copy (track.c) */
 	uint16_t pad;
 	uint32_t ts_val;    /* TSval being timed */
-	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
-	uint64_t last_seg_ns;    /* last new segment of this side */
-	uint64_t last_dupack_ns;
-	uint64_t first_data_ns;
 	uint32_t rtt_end;   /* Karn timing: end seq of the timed segment */
 	uint32_t stall_end; /* ack-stall candidate: end seq */
+	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
+	uint64_t last_seg_ns;    /* last new segment of this side */
+	uint64_t first_data_ns;
 	uint64_t rtt_ns;    /* its send time, 0 = none */
 	uint64_t stall_ns;  /* candidate's send time, 0 = none */
 	uint64_t stall_ack_ns; /* late ACK seen at; waits for our next data */
+	/* cold */
+	uint32_t isn;
+	uint32_t fin_seq;
+	uint64_t last_dupack_ns;
 	uint64_t stall_delay_ns;
 	/* counters */
 	uint32_t syns, fins, rsts;
@@ -110,6 +116,8 @@ struct wc_flow_dir {
 	uint32_t zero_win, zwp, keepalive, window_full;
 	uint32_t csum_bad, csum_partial;
 };
+_Static_assert(__builtin_offsetof(struct wc_flow_dir, isn) == 96, "hot part of a direction");
+_Static_assert(sizeof(struct wc_flow_dir) == 176, "direction size");
 
 enum wc_flow_flags {
 	WC_FLOW_MIDSTREAM = 1 << 0,      /* no handshake seen */
@@ -123,12 +131,15 @@ enum wc_flow_flags {
 };
 
 /* Cache layout: a table entry starts on a 64-byte boundary (the shared
- * memory block is page aligned and the size is a multiple of 64), and
- * its first line holds everything a lookup compares and every packet
- * writes besides the analysis itself: the sequence lock, the key, the
- * state bytes and last_ns. The second line holds the rest of what every
- * packet reads (flags, LRU, times); the table's prefetch call fetches
- * both. */
+ * memory block is page aligned and the size is a multiple of 64). Line 0
+ * holds everything a lookup compares and every packet writes besides the
+ * analysis itself: the sequence lock, the key, the state bytes and
+ * last_ns. Line 1 holds the rest of what every packet reads (flags, LRU,
+ * RTT statistics). dir[0] starts 16 bytes into line 2, so dir[1] starts on
+ * line 5 (a direction is 176 bytes): each direction's hot 96 bytes are on
+ * two lines (2-3 and 5-6), and a segment touches six lines of nine
+ * (wc_track_prefetch fetches them). What only handshakes, state changes
+ * and the end of the flow read comes last. */
 struct wc_flow {
 	/* line 0 */
 	_Atomic uint32_t seq; /* sequence lock, odd while written */
@@ -146,29 +157,35 @@ struct wc_flow {
 	uint32_t lru_prev, lru_next; /* entry index + 1, 0 = none */
 	uint64_t lru_ns;             /* when last placed at its list's tail */
 	uint64_t id;          /* flow_id in events */
-	uint64_t first_ns;
-	uint64_t first_frame; /* pcap_cnt of the first packet */
-	uint64_t state_since_ns;
-	uint64_t syn_ns;
-	/* the rest */
-	uint64_t synack_ns;
-	uint32_t syn_to_synack_us, synack_to_ack_us; /* UINT32_MAX = unknown */
-	uint64_t ttfb_us;                            /* UINT64_MAX = unknown */
 	uint64_t rtt_sum_us;
 	uint32_t rtt_min_us, rtt_max_us, rtt_samples;
-	uint32_t ack_stalls, max_ack_stall_us;
-	uint32_t state_us[WC_TCP_STATE_COUNT];
+	uint32_t syn_to_synack_us, synack_to_ack_us; /* UINT32_MAX = unknown */
 	uint16_t echo_seq; /* ICMP echo being timed */
 	uint16_t pad2;
+	/* line 2 */
+	uint64_t state_since_ns;
+	uint32_t ack_stalls, max_ack_stall_us;
+	struct wc_flow_dir dir[2]; /* 144 .. 496 */
+	/* the rest */
+	uint64_t first_ns;
+	uint64_t first_frame; /* pcap_cnt of the first packet */
+	uint64_t syn_ns;
+	uint64_t synack_ns;
+	uint64_t ttfb_us;                            /* UINT64_MAX = unknown */
 	uint64_t echo_ns;
-	struct wc_flow_dir dir[2];
+	uint32_t state_us[WC_TCP_STATE_COUNT];
+	uint32_t pad3;
 	/* 576 bytes: a whole number of lines */
 };
 
+_Static_assert(sizeof(struct wc_flow) == 576, "entry size");
 _Static_assert(sizeof(struct wc_flow) % 64 == 0, "entries are whole cache lines");
 _Static_assert(__builtin_offsetof(struct wc_flow, last_ns) + 8 <= 64,
 	       "lookup and per-packet bookkeeping share the first line");
-_Static_assert(__builtin_offsetof(struct wc_flow, synack_ns) == 128, "line 1 is full");
+_Static_assert(__builtin_offsetof(struct wc_flow, state_since_ns) == 128, "line 1 is full");
+_Static_assert(__builtin_offsetof(struct wc_flow, dir) % 64 == 16 &&
+	       (__builtin_offsetof(struct wc_flow, dir) + sizeof(struct wc_flow_dir)) % 64 == 0,
+	       "each direction's hot 96 bytes span two lines");
 
 #define WC_FLOW_STAMP_SHIFT 24 /* lru_stamp unit: 2^24 ns, 16.8 ms */
 

@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 7u
+#define WC_SHM_ABI_VERSION 8u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_EVIDENCE_CONTEXT_MAX 16 /* packets published before an anomaly */
