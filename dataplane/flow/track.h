@@ -134,9 +134,10 @@ int wc_track_link(struct wc_worker *workers, unsigned n);
 void wc_track_fini(struct wc_worker *w);
 /* Returns 1 when the packet is tracked (hint filled, index slot prefetched). */
 int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_track_hint *h);
-/* Second pass over a burst: prefetch the flow entry's lines the analysis
- * of this packet reads (the table's first line, the flow-wide line, the
- * first line of each direction). */
+/* A few packets before wc_track_packet (the worker's prefetch distance):
+ * prefetch the flow entry's lines the analysis of this packet reads (the
+ * table's first line, the flow-wide line, the two lines of each
+ * direction's hot part: six of nine, flow.h). */
 void wc_track_prefetch(struct wc_worker *w, const struct wc_track_hint *h);
 void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 		     const struct wc_track_hint *h);
