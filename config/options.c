@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wirecheck/hostport.h"
 #include "wirecheck/shm.h"
 
 #define OFF(f) offsetof(struct wc_config, f)
@@ -32,19 +33,9 @@ static int check_instance(const char *value, char *why, size_t len)
  * (control/ipfix.c). A bare IPv6 address needs brackets: [::1]:4739. */
 static int check_collector(const char *value, char *why, size_t len)
 {
-	const char *colon = strrchr(value, ':'), *port = colon ? colon + 1 : "";
-	const char *host_end = colon;
-	if (value[0] == '[') {
-		const char *rb = strchr(value, ']');
-		if (!rb || rb + 1 != colon || rb == value + 1)
-			host_end = NULL;
-	} else if (colon && memchr(value, ':', (size_t)(colon - value))) {
-		host_end = NULL;
-	}
-	char *end;
-	unsigned long p = strtoul(port, &end, 10);
-	if (!host_end || host_end == value || !isdigit((unsigned char)*port) || *end ||
-	    p == 0 || p > 65535) {
+	char host[256]; /* control/ipfix.c's limit */
+	uint16_t port;
+	if (wc_hostport_split(value, 0, host, sizeof(host), &port) != 0) {
 		snprintf(why, len, "'%s' is not HOST:PORT (a name, an IPv4 address or [IPv6], "
 			 "and a UDP port 1-65535)", value);
 		return -1;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wirecheck/hostport.h"
+
 /* What a field's value is computed from (field_value()). */
 enum ipfix_src {
 	SRC_FLOW_ID,
@@ -421,48 +423,14 @@ uint32_t ipfix_domain_of(const char *instance)
 	return h ? h : 1;
 }
 
-static int parse_port(const char *s, uint16_t *port)
-{
-	if (!*s || strlen(s) > 5)
-		return -1;
-	unsigned v = 0;
-	for (const char *c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*c - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int ipfix_parse_collector(const char *spec, struct sockaddr_storage *out,
 			  socklen_t *outlen, char *err, size_t errlen)
 {
-	char host[256];
-	const char *port_s;
+	char host[256], port_s[8];
 	uint16_t port;
-	const char *colon = spec ? strrchr(spec, ':') : NULL;
-	if (!colon || colon == spec)
+	if (wc_hostport_split(spec, 0, host, sizeof(host), &port) != 0)
 		goto bad;
-	if (spec[0] == '[') { /* [IPv6]:PORT */
-		const char *rb = strchr(spec, ']');
-		if (!rb || rb[1] != ':' || rb == spec + 1 ||
-		    (size_t)(rb - spec - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, spec + 1, (size_t)(rb - spec - 1));
-		host[rb - spec - 1] = 0;
-		port_s = rb + 2;
-	} else {
-		if ((size_t)(colon - spec) >= sizeof(host) || memchr(spec, ':', (size_t)(colon - spec)))
-			goto bad; /* a bare IPv6 address needs its brackets */
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = 0;
-		port_s = colon + 1;
-	}
-	if (parse_port(port_s, &port) != 0)
-		goto bad;
+	snprintf(port_s, sizeof(port_s), "%u", port);
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	int r = getaddrinfo(host, port_s, &hints, &res);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "eve.h"
+#include "wirecheck/hostport.h"
 #include "ipfix.h"
 
 /* dataplane_up: the main thread bumps the heartbeat every 100 ms live. */
@@ -462,22 +463,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- address and lifecycle ----------------------------------------------- */
 
-static int parse_port(const char *s, uint16_t *port)
-{
-	if (!*s || strlen(s) > 5)
-		return -1;
-	unsigned v = 0;
-	for (const char *c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*c - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int metrics_parse_addr(const char *spec, struct sockaddr_storage *out, socklen_t *outlen,
 		       char *err, size_t errlen)
 {
@@ -486,36 +471,17 @@ int metrics_parse_addr(const char *spec, struct sockaddr_storage *out, socklen_t
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	char host[64];
-	const char *port_s;
 	uint16_t port;
 	socklen_t len = sizeof(*v4);
 
-	const char *colon = spec ? strrchr(spec, ':') : NULL;
-	if (!spec || !*spec) {
+	if (wc_hostport_split(spec, WC_HOSTPORT_EMPTY_HOST, host, sizeof(host), &port) != 0)
 		goto bad;
-	} else if (!colon) { /* a port alone */
-		host[0] = 0;
-		port_s = spec;
-	} else if (spec[0] == '[') { /* [IPv6]:PORT */
-		const char *rb = strchr(spec, ']');
-		if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, spec + 1, (size_t)(rb - spec - 1));
-		host[rb - spec - 1] = 0;
-		port_s = rb + 2;
+	if (spec[0] == '[') { /* [IPv6]:PORT */
 		if (inet_pton(AF_INET6, host, &v6->sin6_addr) != 1)
 			goto bad;
 		v6->sin6_family = AF_INET6;
 		len = sizeof(*v6);
-	} else {
-		if ((size_t)(colon - spec) >= sizeof(host))
-			goto bad;
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = 0;
-		port_s = colon + 1;
 	}
-	if (parse_port(port_s, &port) != 0)
-		goto bad;
 	if (ss.ss_family == AF_INET6) {
 		v6->sin6_port = htons(port);
 	} else {
