@@ -55,10 +55,7 @@ A_S=10.199.71.1 A_C=10.199.71.2 A_Q=10.199.72.2 A_FAKE=10.199.72.1
 T=$(mktemp -d)
 PIDS=""
 INSTANCES=""
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "$0")/lib.sh" # pass/fail tally: ok, bad, check
 
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done

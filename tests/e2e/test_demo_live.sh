@@ -37,10 +37,7 @@ ip netns del "wc-lab-probe-$$"
 
 T=$(mktemp -d)
 WATCHDOG=""
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "$0")/lib.sh" # pass/fail tally: ok, bad, check
 cleanup() {
 	[ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null
 	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi

@@ -42,9 +42,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+. "$(dirname "$0")/lib.sh" # pass/fail tally: ok, bad, check
 
 # EAL arguments of every run: no PCI, no hugepages needed, a private
 # runtime directory per run (parallel DPDK processes must not meet).
