@@ -997,17 +997,7 @@ static void top_json(struct wc_shm_header *h, const struct sample *a, const stru
 	json_u64(&j, "live", fs->n);
 	json_u64(&j, "busy_skipped", fs->busy);
 	json_obj_end(&j);
-	json_obj(&j, "drops");
-	json_u64(&j, "capture", c->drops_capture);
-	json_u64(&j, "event_ring", c->drops_event_ring);
-	json_u64(&j, "evidence_context", c->drops_evidence);
-	json_obj_end(&j);
-	json_obj(&j, "tracking");
-	json_u64(&j, "senders_untracked", c->senders_untracked);
-	json_u64(&j, "bad_segs_untracked", c->bad_segs_untracked);
-	json_u64(&j, "vip_answers_lost", c->vip_answers_lost);
-	json_u64(&j, "synack_syn_unseen", c->synack_syn_unseen);
-	json_obj_end(&j);
+	eve_losses(&j, c);
 	json_obj(&j, "anomalies");
 	for (int k = 0; k < WC_ANOM_COUNT; k++) {
 		if (!c->anomalies[k])

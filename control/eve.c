@@ -366,6 +366,22 @@ void eve_write_flow_entry(FILE *out, const struct wc_flow *f, uint32_t worker)
 	write_flow(out, &e, NO_SEQ, f->end ? NULL : "active");
 }
 
+void eve_losses(struct wc_json *j, const struct wc_counters *c)
+{
+	json_obj(j, "drops");
+	json_u64(j, "capture", c->drops_capture);
+	json_u64(j, "event_ring", c->drops_event_ring);
+	json_u64(j, "evidence_context", c->drops_evidence);
+	json_obj_end(j);
+	/* what fixed tables could not hold (kept counts, never silent) */
+	json_obj(j, "tracking");
+	json_u64(j, "senders_untracked", c->senders_untracked);
+	json_u64(j, "bad_segs_untracked", c->bad_segs_untracked);
+	json_u64(j, "vip_answers_lost", c->vip_answers_lost);
+	json_u64(j, "synack_syn_unseen", c->synack_syn_unseen);
+	json_obj_end(j);
+}
+
 static void stats_body(struct wc_json *j, const struct wc_counters *c)
 {
 	json_u64(j, "packets", c->packets);
@@ -398,18 +414,7 @@ static void stats_body(struct wc_json *j, const struct wc_counters *c)
 	json_u64(j, "ended", c->flows_ended);
 	json_u64(j, "one_sided", c->flows_one_sided);
 	json_obj_end(j);
-	json_obj(j, "drops");
-	json_u64(j, "capture", c->drops_capture);
-	json_u64(j, "event_ring", c->drops_event_ring);
-	json_u64(j, "evidence_context", c->drops_evidence);
-	json_obj_end(j);
-	/* what fixed tables could not hold (kept counts, never silent) */
-	json_obj(j, "tracking");
-	json_u64(j, "senders_untracked", c->senders_untracked);
-	json_u64(j, "bad_segs_untracked", c->bad_segs_untracked);
-	json_u64(j, "vip_answers_lost", c->vip_answers_lost);
-	json_u64(j, "synack_syn_unseen", c->synack_syn_unseen);
-	json_obj_end(j);
+	eve_losses(j, c);
 	json_obj(j, "capture");
 	json_u64(j, "received", c->capture_received);
 	json_u64(j, "fill_ring_empty", c->capture_fill_empty);

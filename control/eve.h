@@ -37,6 +37,11 @@ void eve_write_flow_seq(FILE *f, const struct wc_event *e, uint64_t seq);
 void eve_write_flow_entry(FILE *f, const struct wc_flow *fl, uint32_t worker);
 /* The stats event: counters of every worker, summed. */
 void eve_write_stats(FILE *f, struct wc_shm_header *h, const char *reason);
+/* The "drops" and "tracking" objects (what was lost, and where), as the
+ * stats event and `wirecheckctl top --json` both write them. */
+struct wc_json;
+struct wc_counters;
+void eve_losses(struct wc_json *j, const struct wc_counters *c);
 /* ISO 8601 UTC with microseconds. */
 void eve_timestamp(uint64_t ts_ns, char *buf, size_t len);
 const char *eve_proto_name(uint8_t proto, char *buf, size_t len);
