@@ -174,6 +174,13 @@ static void read_counters(struct wc_shm_header *h, unsigned w, struct wc_counter
 			bprintf((b), "wirecheck_" name "{worker=\"%u\"} %llu\n", w_,      \
 				(unsigned long long)c[w_].field);                          \
 	} while (0)
+/* The same with one more label, label="value" (a literal pair). */
+#define PER_WORKER_LABEL(b, n, name, label, field)                                 \
+	do {                                                                       \
+		for (unsigned w_ = 0; w_ < (n); w_++)                              \
+			bprintf((b), "wirecheck_" name "{worker=\"%u\"," label "} %llu\n", \
+				w_, (unsigned long long)c[w_].field);                      \
+	} while (0)
 
 static void render_shm(struct buf *b, struct wc_shm_header *h)
 {
@@ -268,28 +275,17 @@ static void render_shm(struct buf *b, struct wc_shm_header *h)
 	       "Packets dropped by the capture layer (where=\"capture\"), events dropped "
 	       "on a full event ring (where=\"event_ring\") and evidence context packets "
 	       "left out for lack of ring room (where=\"evidence_context\"), per worker.");
-	for (unsigned w = 0; w < n; w++) {
-		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"capture\"} %llu\n", w,
-			(unsigned long long)c[w].drops_capture);
-		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"event_ring\"} %llu\n", w,
-			(unsigned long long)c[w].drops_event_ring);
-		bprintf(b, "wirecheck_drops_total{worker=\"%u\",where=\"evidence_context\"} %llu\n",
-			w, (unsigned long long)c[w].drops_evidence);
-	}
+	PER_WORKER_LABEL(b, n, "drops_total", "where=\"capture\"", drops_capture);
+	PER_WORKER_LABEL(b, n, "drops_total", "where=\"event_ring\"", drops_event_ring);
+	PER_WORKER_LABEL(b, n, "drops_total", "where=\"evidence_context\"", drops_evidence);
 	family(b, "tracking_lost_total", "counter",
 	       "What fixed tables could not hold, per worker: senders past the sender table, "
 	       "corrupt segments given up before their good copy, VIP answers overwritten "
 	       "while their SYN's flow could be open, SYN-ACKs whose SYN no worker saw.");
-	for (unsigned w = 0; w < n; w++) {
-		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"senders\"} %llu\n", w,
-			(unsigned long long)c[w].senders_untracked);
-		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"bad_segments\"} %llu\n",
-			w, (unsigned long long)c[w].bad_segs_untracked);
-		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"vip_answers\"} %llu\n",
-			w, (unsigned long long)c[w].vip_answers_lost);
-		bprintf(b, "wirecheck_tracking_lost_total{worker=\"%u\",what=\"synack_syn_unseen\"} %llu\n",
-			w, (unsigned long long)c[w].synack_syn_unseen);
-	}
+	PER_WORKER_LABEL(b, n, "tracking_lost_total", "what=\"senders\"", senders_untracked);
+	PER_WORKER_LABEL(b, n, "tracking_lost_total", "what=\"bad_segments\"", bad_segs_untracked);
+	PER_WORKER_LABEL(b, n, "tracking_lost_total", "what=\"vip_answers\"", vip_answers_lost);
+	PER_WORKER_LABEL(b, n, "tracking_lost_total", "what=\"synack_syn_unseen\"", synack_syn_unseen);
 	family(b, "events_written_total", "counter",
 	       "Events written to the event ring, per worker.");
 	PER_WORKER(b, n, "events_written_total", events_written);
