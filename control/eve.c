@@ -173,6 +173,8 @@ static void write_anomaly(FILE *f, const struct wc_event *e, const struct eve_ev
 	case WC_ANOM_FAST_RETRANSMISSION:
 		json_u64(&j, "seq", d->aux[0]);
 		json_u64(&j, "len", d->aux[1]);
+		if (d->aux[2]) /* its bytes were already acknowledged */
+			json_bool(&j, "spurious", 1);
 		break;
 	case WC_ANOM_MISSING_FIN:
 		json_double(&j, "idle_s", (double)d->value_us / 1e6);

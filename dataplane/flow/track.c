@@ -714,10 +714,21 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 					      th->ack != dir->max_ack)) {
 			dir->dupack_run = 0; /* a new ACK value ends the run */
 		}
-		if (seglen && !keepalive && !zwp && seq_lt(seq, dir->next_seq)) {
-			/* a retransmission of some kind */
+		/* more than one byte from next_seq - 1 adds data after a probe
+		 * byte: new data, not a resend (Wireshark's exception) */
+		int probe_then_data = th->payload_len > 1 && seq == dir->next_seq - 1;
+		if (seglen && !keepalive && !zwp && !probe_then_data &&
+		    seq_lt(seq, dir->next_seq)) {
+			/* a retransmission of some kind. Data the receiver has
+			 * already acknowledged is a (spurious) retransmission
+			 * whatever its timing: Wireshark tests that first, so a
+			 * late duplicate is never out-of-order. */
 			enum wc_anomaly kind = WC_ANOM_RTO_RETRANSMISSION;
-			if (rev->dupack_run >= 2 && rev->max_ack == seq &&
+			int acked = th->payload_len && (rev->flags & WC_DIR_ACK_KNOWN) &&
+				    seq_le(seq + th->payload_len, rev->max_ack);
+			if (acked) {
+				/* kind stays RTO: neither fast nor out-of-order */
+			} else if (rev->dupack_run >= 2 && rev->max_ack == seq &&
 			    now - rev->last_dupack_ns < FAST_RETX_WINDOW_NS) {
 				kind = WC_ANOM_FAST_RETRANSMISSION;
 			} else if (now - dir->last_seg_ns < ooo_window_ns(f) &&
@@ -734,6 +745,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				struct wc_anomaly_detail d = {0};
 				d.aux[0] = seq;
 				d.aux[1] = seglen;
+				d.aux[2] = (uint64_t)acked;
 				raise_flow_pkt(w, p, idx, f, kind, &d);
 			}
 			/* Karn: a retransmitted range gives no RTT sample */
@@ -743,8 +755,12 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				dir->stall_ns = 0;
 			if (dir->n_bad)
 				bad_seg_walk(w, p, idx, f, (unsigned)from, BAD_SEG_RESENT, seq, end);
-			if (seq_gt(end, dir->next_seq))
+			if (seq_gt(end, dir->next_seq)) {
+				/* the out-of-order window runs from the segment
+				 * that last raised next_seq, whatever it was */
 				dir->next_seq = end;
+				dir->last_seg_ns = now;
+			}
 		} else if (seglen && !keepalive && !zwp) {
 			/* new data (a gap means segments the probe did not see) */
 			if (th->payload_len) {

@@ -858,6 +858,66 @@ static void test_out_of_order(void **state)
 }
 
 /* Keep-alives: 0 and 1 byte at next_seq - 1, long after the data. */
+/* Wireshark's order of tests for a segment below the highest sequence
+ * seen: (1) bytes the receiver already acknowledged are a (spurious)
+ * retransmission whatever the timing; (2) the out-of-order clock runs from
+ * the segment that last raised the highest sequence, a retransmission
+ * carrying new bytes included; (3) more than one byte starting at
+ * highest - 1 adds data after a probe byte and is not a resend. Real
+ * kernel traffic with late duplicates (tests/e2e/test_tcp_kernel.sh) made
+ * (1) and (2) differ from tshark before. */
+static void test_retransmission_kinds_ws_order(void **state)
+{
+	(void)state;
+	struct conn a, b, p;
+	/* a: three segments acked, then a copy of the first 0.4 ms after the
+	 * highest (inside the 1.5 ms window): spurious, not out-of-order */
+	conn_init(&a, "10.0.0.1", 40000, "10.0.0.2", 80);
+	handshake(&a, 0);
+	for (int i = 0; i < 3; i++)
+		C_(&a, 2000 + 100 * (uint64_t)i, PA, 100); /* 1001 .. 1301 */
+	S_(&a, 2500, TF_ACK, 0);
+	uint64_t fr = xmit(&a, 1, 2600, PA, 1001, 5001, a.cwin, 100, -1, 0);
+	/* b: B (1101..1201) lost after the probe; at 200 ms B is resent with
+	 * 100 new bytes (1101..1301), then 0.4 ms later 1151..1201 comes
+	 * again: out-of-order (inside the window of the resend), not RTO */
+	conn_init(&b, "10.0.0.1", 40001, "10.0.0.2", 80);
+	handshake(&b, 10000);
+	C_(&b, 12000, PA, 100);
+	C_(&b, 12100, PA, 100);
+	xmit(&b, 0, 13000, TF_ACK, 5001, 1101, b.swin, 0, -1, 0);
+	xmit(&b, 1, 212000, PA, 1101, 5001, b.cwin, 200, -1, 0);
+	xmit(&b, 1, 212400, PA, 1151, 5001, b.cwin, 50, -1, 0);
+	xmit(&b, 0, 213000, TF_ACK, 5001, 1301, b.swin, 0, -1, 0);
+	/* p: 100 bytes acked, then 50 bytes from 1100 (one below the next) */
+	conn_init(&p, "10.0.0.1", 40002, "10.0.0.2", 80);
+	handshake(&p, 300000);
+	C_(&p, 302000, PA, 100);
+	S_(&p, 303000, TF_ACK, 0);
+	xmit(&p, 1, 304000, PA, 1100, 5001, p.cwin, 50, -1, 0);
+	finish();
+
+	const struct wc_event *e = flow_of(&a);
+	assert_int_equal(cdir(e)->retx, 1);
+	assert_int_equal(cdir(e)->rto_retx, 1);
+	assert_int_equal(cdir(e)->ooo, 0);
+	const struct wc_event *r = anom(WC_ANOM_RTO_RETRANSMISSION, 0);
+	assert_int_equal(r->pcap_cnt, fr);
+	assert_int_equal(r->u.anomaly.aux[2], 1); /* spurious: already acknowledged */
+
+	e = flow_of(&b);
+	assert_int_equal(cdir(e)->retx, 1); /* the resend at 200 ms */
+	assert_int_equal(cdir(e)->ooo, 1);
+	assert_int_equal(cdir(e)->next_seq, 1301);
+	assert_int_equal(anom(WC_ANOM_RTO_RETRANSMISSION, 1)->u.anomaly.aux[2], 0);
+
+	e = flow_of(&p);
+	assert_int_equal(cdir(e)->retx, 0);
+	assert_int_equal(cdir(e)->ooo, 0);
+	assert_int_equal(cdir(e)->next_seq, 1150);
+	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 2);
+}
+
 static void test_keepalive(void **state)
 {
 	(void)state;
@@ -1857,6 +1917,7 @@ int main(void)
 		T(test_rto_retransmission),
 		T(test_fast_retransmission),
 		T(test_out_of_order),
+		T(test_retransmission_kinds_ws_order),
 		T(test_keepalive),
 		T(test_keepalive_ack_not_dupack),
 		T(test_zero_window),
