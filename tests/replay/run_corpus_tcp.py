@@ -9,15 +9,8 @@ import json, os, shutil, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TSHARK = {
-    "retransmissions": "tcp.analysis.retransmission || tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission",
-    "fast_retransmissions": "tcp.analysis.fast_retransmission",
-    "dup_acks": "tcp.analysis.duplicate_ack",
-    "zero_windows": "tcp.analysis.zero_window",
-    "out_of_order": "tcp.analysis.out_of_order",
-    "zero_window_probes": "tcp.analysis.zero_window_probe",
-    "keepalives": "tcp.analysis.keep_alive",
-}
+sys.path.insert(0, HERE)
+from run_replay import TSHARK_TCP, tcp_sum, tshark_count  # noqa: E402
 
 
 def dotted(obj, path):
@@ -26,12 +19,6 @@ def dotted(obj, path):
             return None
         obj = obj[k]
     return obj
-
-
-def tshark_count(path, flt):
-    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt], capture_output=True,
-                         text=True, check=True).stdout
-    return sum(1 for l in out.splitlines() if l.strip())
 
 
 def main():
@@ -70,8 +57,8 @@ def main():
                         errs.append("stats %s: want %s got %s" % (k, v, dotted(stats, k)))
                 cmp = []
                 for k in exp.get("tshark", []):
-                    ours = sum(dotted(f, "tcp." + k) or 0 for f in flows if "tcp" in f)
-                    theirs = tshark_count(path, TSHARK[k])
+                    ours = tcp_sum(flows, k)
+                    theirs = tshark_count(path, TSHARK_TCP[k])
                     cmp.append("%s %d/%d" % (k, ours, theirs))
                     if ours != theirs:
                         errs.append("%s: wirecheck %d, tshark %d" % (k, ours, theirs))

@@ -213,7 +213,25 @@ TSHARK_TCP = {
     "zero_window_probes": "tcp.analysis.zero_window_probe",
     "out_of_order": "tcp.analysis.out_of_order",
     "keepalives": "tcp.analysis.keep_alive",
+    # Wireshark flags a spurious retransmission "retransmission" too: RTO is
+    # every retransmission that is not fast, as wirecheck counts it
+    "rto_retransmissions": "(tcp.analysis.retransmission || tcp.analysis.spurious_retransmission)"
+                           " && !tcp.analysis.fast_retransmission",
+    "window_full": "tcp.analysis.window_full",
 }
+
+
+def tshark_count(path, display_filter):
+    """Frames of PATH that tshark's display filter selects (raises
+    OSError/CalledProcessError when tshark cannot run)."""
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", display_filter],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(1 for l in out.splitlines() if l.strip())
+
+
+def tcp_sum(flow_events, key):
+    """A tcp counter summed over flow records (the tshark comparison's side)."""
+    return sum((f.get("tcp") or {}).get(key) or 0 for f in flow_events)
 
 
 def compare_tshark(path, counters, flow_events):
@@ -222,12 +240,10 @@ def compare_tshark(path, counters, flow_events):
     problems = []
     for k in counters:
         try:
-            out = subprocess.run(["tshark", "-n", "-r", path, "-Y", TSHARK_TCP[k]],
-                                 capture_output=True, text=True, check=True).stdout
+            theirs = tshark_count(path, TSHARK_TCP[k])
         except (OSError, subprocess.CalledProcessError) as e:
             return ["tshark comparison impossible (%s): scripts/setup.sh installs tshark" % e]
-        theirs = sum(1 for l in out.splitlines() if l.strip())
-        ours = sum((f.get("tcp") or {}).get(k, 0) for f in flow_events)
+        ours = tcp_sum(flow_events, k)
         if ours != theirs:
             problems.append("tshark_tcp.%s: wirecheck %d, tshark %d" % (k, ours, theirs))
     return problems

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""One scenario of tests/e2e/test_tcp_kernel.sh: wirecheck's TCP counters on
+a real kernel capture against tshark's tcp.analysis.* on the same file.
+
+usage: check_tcp_kernel.py BUILD_DIR CAPTURE NAME MUST_HAPPEN
+
+MUST_HAPPEN: comma-separated counters tshark must find at least once, so
+that the scenario really exercised what it is for (a loss rate that
+happened to drop nothing is a failed run, not a pass). Every counter of
+TSHARK_TCP must be equal, the capture must hold one TCP flow, and no
+incident detector may fire: these are healthy stacks on a lossy path.
+MUST_HAPPEN may also name "spurious" (tcp.analysis.spurious_retransmission:
+wirecheck counts those among its RTO retransmissions). Prints one line per
+check; exit 1 when any failed (the shell script tallies scenarios)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "replay"))
+from run_replay import TSHARK_TCP, tcp_sum, tshark_count  # noqa: E402
+
+MUST_ONLY = {"spurious": "tcp.analysis.spurious_retransmission"}
+INCIDENTS = ("offload_corruption", "synack_unexpected_source", "rst_after_first_data",
+             "syn_unanswered", "missing_fin", "ack_stall")
+
+
+def main(argv):
+    build, cap, name, must = argv[1], argv[2], argv[3], [k for k in argv[4].split(",") if k]
+    out = tempfile.mkdtemp(prefix="wc-tcpk-")
+    r = subprocess.run([os.path.join(build, "wirecheck"), "-q", "-r", cap, "-o", out],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        print("    %s: wirecheck exit %d: %s" % (name, r.returncode, r.stderr.strip()[-300:]))
+        return 1
+    ev = [json.loads(l) for l in open(os.path.join(out, "events.json"))]
+    flows = [e for e in ev if e["event_type"] == "flow" and e.get("proto") == "TCP"]
+    stats = [e for e in ev if e["event_type"] == "stats"][-1]
+    failed = 0
+
+    def check(ok, what):
+        nonlocal failed
+        print("    %s: %s%s" % (name, what, "" if ok else "  <-- FAIL"))
+        failed += not ok
+
+    check(len(flows) == 1, "one TCP flow record (got %d)" % len(flows))
+    theirs = {k: tshark_count(cap, f) for k, f in list(TSHARK_TCP.items()) +
+              [(k, MUST_ONLY[k]) for k in must if k in MUST_ONLY]}
+    for k in TSHARK_TCP:
+        ours = tcp_sum(flows, k)
+        check(ours == theirs[k], "%s: wirecheck %d, tshark %d" % (k, ours, theirs[k]))
+    for k in must:
+        check(theirs[k] > 0, "the scenario produced %s (tshark counts %d)" % (k, theirs[k]))
+    fired = {t: stats["anomalies"].get(t, 0) for t in INCIDENTS if stats["anomalies"].get(t)}
+    check(not fired, "no incident detector fired (%s)" % (fired or "none"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

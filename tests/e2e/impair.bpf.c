@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause) */
+/*
+ * Network impairments for tests/e2e/test_tcp_kernel.sh, which has no netem
+ * (sch_netem is not in this kernel): each program drops or duplicates
+ * IMPAIR_PER_MILLE of the IPv4 TCP segments it sees, chosen with
+ * bpf_get_prandom_u32(). SYNs are never touched (a lost SYN costs a 1 s
+ * timeout and tests nothing here). Where each program runs decides what
+ * the capture (tcpdump on the receiving veth) shows:
+ *
+ *   xdp/drop          XDP on the receiving veth, before the packet taps:
+ *                     loss BEFORE the probe (it never sees the segment).
+ *   tc/drop           tc ingress on the receiving veth, after the taps:
+ *                     loss AFTER the probe (it saw the segment, the
+ *                     receiver did not).
+ *   tc/dup_late       tc ingress: a copy is re-injected into the same
+ *                     ingress (BPF_F_INGRESS) and reaches the taps again
+ *                     from the backlog, after newer segments: a late
+ *                     duplicate, as a SPAN port or a bridge loop makes.
+ *   tc/dup_wire       tc egress on the sending veth: both copies go on the
+ *                     wire back to back.
+ *
+ * A copy carries skb->mark DUP_MARK so that it is not impaired again. No
+ * vmlinux.h: UAPI headers, as xdp/wirecheck.bpf.c.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#ifndef IMPAIR_PER_MILLE
+#define IMPAIR_PER_MILLE 20
+#endif
+#define DUP_MARK 0x5743
+#define IP_PROTO_OFF (ETH_HLEN + 9)
+#define TCP_FLAGS_OFF (ETH_HLEN + 20 + 13) /* IPv4 without options only */
+#define TCP_SYN 0x02
+
+static __always_inline int chosen(void)
+{
+	return bpf_get_prandom_u32() % 1000 < IMPAIR_PER_MILLE;
+}
+
+/* an IPv4 TCP segment that is not a SYN */
+static __always_inline int tcp_not_syn(struct __sk_buff *skb)
+{
+	__u8 vihl, proto, flags;
+	if (skb->protocol != bpf_htons(ETH_P_IP) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN, &vihl, 1) || vihl != 0x45 ||
+	    bpf_skb_load_bytes(skb, IP_PROTO_OFF, &proto, 1) || proto != 6 ||
+	    bpf_skb_load_bytes(skb, TCP_FLAGS_OFF, &flags, 1))
+		return 0;
+	return !(flags & TCP_SYN);
+}
+
+static __always_inline int dup(struct __sk_buff *skb, __u64 flags)
+{
+	if (skb->mark != DUP_MARK && tcp_not_syn(skb) && chosen()) {
+		skb->mark = DUP_MARK;
+		bpf_clone_redirect(skb, skb->ifindex, flags);
+		skb->mark = 0;
+	}
+	return TC_ACT_OK;
+}
+
+SEC("tc/drop")
+int impair_drop(struct __sk_buff *skb)
+{
+	return tcp_not_syn(skb) && chosen() ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("tc/dup_late")
+int impair_dup_late(struct __sk_buff *skb)
+{
+	return dup(skb, BPF_F_INGRESS);
+}
+
+SEC("tc/dup_wire")
+int impair_dup_wire(struct __sk_buff *skb)
+{
+	return dup(skb, 0);
+}
+
+SEC("xdp/drop")
+int impair_xdp_drop(struct xdp_md *ctx)
+{
+	const __u8 *d = (const void *)(long)ctx->data, *end = (const void *)(long)ctx->data_end;
+	if (d + TCP_FLAGS_OFF + 1 > end || d[12] != 0x08 || d[13] != 0x00 ||
+	    d[ETH_HLEN] != 0x45 || d[IP_PROTO_OFF] != 6 || (d[TCP_FLAGS_OFF] & TCP_SYN))
+		return XDP_PASS;
+	return chosen() ? XDP_DROP : XDP_PASS;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# TCP analysis on real kernel traffic over a lossy path, against tshark
+# (issue 3 item 2: counters agree with Wireshark's tcp.analysis.*).
+#
+# Two network namespaces joined by a veth pair; the client's side shapes to
+# 100 Mbit/s (tbf) so that queues build. This kernel has no netem, so the
+# impairments are the BPF programs of tests/e2e/impair.bpf.c (2 % of
+# non-SYN segments): loss after the probe (tc ingress on the server's veth,
+# behind the packet taps), loss before it (XDP on that veth, ahead of the
+# taps), late duplicates (re-injected into that ingress) and duplicates on
+# the wire (tc egress on the client's veth). tcpdump on the server's veth is
+# the probe. Scenarios (tcp_peer.py): bulk transfers with each impairment,
+# one with TSO/GSO on (super-frames), request/response with loss, a slow
+# reader (zero windows, window-full), an idle connection with keep-alives.
+# For each capture check_tcp_kernel.py requires every counter of
+# run_replay.TSHARK_TCP to equal tshark's, the scenario's own effect to
+# have happened, and no incident detector to fire.
+#
+# usage: test_tcp_kernel.sh BUILD_DIR       (root; exit 77 = skipped)
+#        KEEP=1 keeps the captures (the path is printed)
+set -u
+BUILD=${1:?usage: test_tcp_kernel.sh BUILD_DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+WC="$BUILD/wirecheck"
+OBJ="$BUILD/tests/impair.bpf.o"
+PORT=5001
+
+skip() {
+	echo "SKIP: $* — TCP analysis on kernel traffic NOT checked"
+	exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "not root"
+for t in ip tc tcpdump tshark ethtool; do
+	command -v $t >/dev/null || skip "$t not installed (scripts/setup.sh installs it)"
+done
+[ -x "$WC" ] && [ -f "$OBJ" ] || { echo "FAIL $WC or $OBJ not built"; exit 1; }
+
+NS_S="wctk-s-$$" NS_C="wctk-c-$$" V_S="wctks$$" V_C="wctkc$$"
+T=$(mktemp -d)
+TCPDUMP_PID=
+teardown() {
+	[ -n "$TCPDUMP_PID" ] && kill "$TCPDUMP_PID" 2>/dev/null
+	TCPDUMP_PID=
+	ip netns del "$NS_S" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
+}
+cleanup() {
+	teardown
+	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# topology TSO IMPAIRMENT: a fresh pair of namespaces for each scenario
+topology() {
+	local tso=$1 how=$2
+	teardown
+	ip netns add "$NS_S" && ip netns add "$NS_C" || skip "ip netns add failed"
+	ip link add "$V_S" netns "$NS_S" type veth peer name "$V_C" netns "$NS_C" ||
+		skip "cannot create a veth pair"
+	ip -n "$NS_S" addr add 10.197.0.1/24 dev "$V_S"
+	ip -n "$NS_C" addr add 10.197.0.2/24 dev "$V_C"
+	for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
+	ip -n "$NS_S" link set "$V_S" up
+	ip -n "$NS_C" link set "$V_C" up
+	ip netns exec "$NS_C" ethtool -K "$V_C" tso "$tso" gso "$tso" >/dev/null 2>&1
+	ip netns exec "$NS_S" ethtool -K "$V_S" gro off >/dev/null 2>&1
+	tc -n "$NS_C" qdisc add dev "$V_C" root tbf rate 100mbit burst 32k latency 20ms ||
+		skip "no tbf qdisc"
+	case $how in
+	none) ;;
+	xdp/drop)
+		ip -n "$NS_S" link set dev "$V_S" xdpgeneric obj "$OBJ" sec "$how" ||
+			skip "cannot attach generic XDP" ;;
+	tc/dup_wire)
+		tc -n "$NS_C" qdisc add dev "$V_C" clsact &&
+			tc -n "$NS_C" filter add dev "$V_C" egress bpf da obj "$OBJ" sec "$how" ||
+			skip "cannot attach a tc program" ;;
+	*)
+		tc -n "$NS_S" qdisc add dev "$V_S" clsact &&
+			tc -n "$NS_S" filter add dev "$V_S" ingress bpf da obj "$OBJ" sec "$how" ||
+			skip "cannot attach a tc program" ;;
+	esac
+}
+
+# scenario NAME TSO IMPAIRMENT WORKLOAD N MUST_HAPPEN
+scenario() {
+	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 i
+	topology "$tso" "$how"
+	ip netns exec "$NS_S" tcpdump -i "$V_S" -s 128 -U --immediate-mode -n -w "$T/$name.pcap" \
+		"tcp port $PORT" 2>"$T/$name.tcpdump.err" &
+	TCPDUMP_PID=$!
+	for i in $(seq 50); do
+		grep -q "listening on" "$T/$name.tcpdump.err" && break
+		sleep 0.1
+	done
+	ip netns exec "$NS_S" /usr/bin/python3 "$HERE/tcp_peer.py" server "$work" 10.197.0.1 \
+		$PORT >"$T/$name.server" 2>&1 &
+	local spid=$!
+	for i in $(seq 50); do
+		grep -q ready "$T/$name.server" 2>/dev/null && break
+		sleep 0.1
+	done
+	timeout 60 ip netns exec "$NS_C" /usr/bin/python3 "$HERE/tcp_peer.py" client "$work" \
+		10.197.0.1 $PORT "$n" || echo "    $name: the client failed"
+	wait "$spid"
+	sleep 0.3
+	kill -INT "$TCPDUMP_PID" 2>/dev/null
+	wait "$TCPDUMP_PID" 2>/dev/null
+	TCPDUMP_PID=
+	echo "== $name ($work, $how, tso $tso): $(tshark -r "$T/$name.pcap" 2>/dev/null | wc -l) frames"
+	check "$name: wirecheck equals tshark, $must seen" \
+		/usr/bin/python3 "$HERE/check_tcp_kernel.py" "$BUILD" "$T/$name.pcap" "$name" "$must"
+}
+
+scenario loss-after-probe off tc/drop bulk 4000000 fast_retransmissions,dup_acks,retransmissions
+scenario loss-before-probe off xdp/drop bulk 4000000 retransmissions,dup_acks
+scenario late-duplicates off tc/dup_late bulk 2000000 spurious
+scenario wire-duplicates-tso on tc/dup_wire bulk 4000000 spurious
+scenario rr-loss-after-probe off tc/drop rr 400 rto_retransmissions
+scenario slow-reader off none slow 300000 zero_windows,window_full
+scenario keepalives off none ka 3 keepalives
+
+echo "tcp-kernel: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
