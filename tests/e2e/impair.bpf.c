@@ -2,7 +2,7 @@
 /*
  * Network impairments for tests/e2e/test_tcp_kernel.sh, which has no netem
  * (sch_netem is not in this kernel): each program drops or duplicates
- * IMPAIR_PER_MILLE of the IPv4 TCP segments it sees, chosen with
+ * IMPAIR_PER_MILLE of the TCP segments (IPv4 or IPv6) it sees, chosen with
  * bpf_get_prandom_u32(). SYNs are never touched (a lost SYN costs a 1 s
  * timeout and tests nothing here). Where each program runs decides what
  * the capture (tcpdump on the receiving veth) shows:
@@ -33,7 +33,9 @@
 #endif
 #define DUP_MARK 0x5743
 #define IP_PROTO_OFF (ETH_HLEN + 9)
-#define TCP_FLAGS_OFF (ETH_HLEN + 20 + 13) /* IPv4 without options only */
+#define TCP_FLAGS_OFF (ETH_HLEN + 20 + 13) /* IPv4 without options */
+#define IP6_NEXT_OFF (ETH_HLEN + 6)
+#define TCP6_FLAGS_OFF (ETH_HLEN + 40 + 13) /* IPv6 without extension headers */
 #define TCP_SYN 0x02
 
 static __always_inline int chosen(void)
@@ -41,15 +43,23 @@ static __always_inline int chosen(void)
 	return bpf_get_prandom_u32() % 1000 < IMPAIR_PER_MILLE;
 }
 
-/* an IPv4 TCP segment that is not a SYN */
+/* a TCP segment that is not a SYN (IPv4 without options, IPv6 without
+ * extension headers: what the tests send) */
 static __always_inline int tcp_not_syn(struct __sk_buff *skb)
 {
 	__u8 vihl, proto, flags;
-	if (skb->protocol != bpf_htons(ETH_P_IP) ||
-	    bpf_skb_load_bytes(skb, ETH_HLEN, &vihl, 1) || vihl != 0x45 ||
-	    bpf_skb_load_bytes(skb, IP_PROTO_OFF, &proto, 1) || proto != 6 ||
-	    bpf_skb_load_bytes(skb, TCP_FLAGS_OFF, &flags, 1))
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &vihl, 1) || vihl != 0x45 ||
+		    bpf_skb_load_bytes(skb, IP_PROTO_OFF, &proto, 1) || proto != 6 ||
+		    bpf_skb_load_bytes(skb, TCP_FLAGS_OFF, &flags, 1))
+			return 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, IP6_NEXT_OFF, &proto, 1) || proto != 6 ||
+		    bpf_skb_load_bytes(skb, TCP6_FLAGS_OFF, &flags, 1))
+			return 0;
+	} else {
 		return 0;
+	}
 	return !(flags & TCP_SYN);
 }
 
@@ -85,8 +95,21 @@ SEC("xdp/drop")
 int impair_xdp_drop(struct xdp_md *ctx)
 {
 	const __u8 *d = (const void *)(long)ctx->data, *end = (const void *)(long)ctx->data_end;
-	if (d + TCP_FLAGS_OFF + 1 > end || d[12] != 0x08 || d[13] != 0x00 ||
-	    d[ETH_HLEN] != 0x45 || d[IP_PROTO_OFF] != 6 || (d[TCP_FLAGS_OFF] & TCP_SYN))
+	__u8 flags;
+	if (d + ETH_HLEN > end)
+		return XDP_PASS;
+	if (d[12] == 0x08 && d[13] == 0x00) {
+		if (d + TCP_FLAGS_OFF + 1 > end || d[ETH_HLEN] != 0x45 || d[IP_PROTO_OFF] != 6)
+			return XDP_PASS;
+		flags = d[TCP_FLAGS_OFF];
+	} else if (d[12] == 0x86 && d[13] == 0xdd) {
+		if (d + TCP6_FLAGS_OFF + 1 > end || d[IP6_NEXT_OFF] != 6)
+			return XDP_PASS;
+		flags = d[TCP6_FLAGS_OFF];
+	} else {
+		return XDP_PASS;
+	}
+	if (flags & TCP_SYN)
 		return XDP_PASS;
 	return chosen() ? XDP_DROP : XDP_PASS;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The TCP workloads of tests/e2e/test_tcp_kernel.sh, one connection each.
 
-usage: tcp_peer.py server|client WORKLOAD ADDR PORT [N]
+usage: tcp_peer.py server|client WORKLOAD ADDR PORT [N]   (ADDR IPv4 or IPv6)
 
   bulk  the client sends N bytes in one sendall() and closes
   slow  the same into a server with a 4 KiB receive buffer that reads 1 KiB
@@ -17,8 +17,12 @@ import sys
 import time
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def server(workload, addr, port):
-    ls = socket.socket()
+    ls = socket.socket(family(addr))
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if workload == "slow":  # inherited by the accepted socket
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -41,7 +45,7 @@ def server(workload, addr, port):
 
 
 def client(workload, addr, port, n):
-    s = socket.socket()
+    s = socket.socket(family(addr))
     if workload == "ka":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)

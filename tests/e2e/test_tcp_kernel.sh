@@ -11,11 +11,12 @@
 # taps), late duplicates (re-injected into that ingress) and duplicates on
 # the wire (tc egress on the client's veth). tcpdump on the server's veth is
 # the probe. Scenarios (tcp_peer.py): bulk transfers with each impairment,
-# one with TSO/GSO on (super-frames), request/response with loss, a slow
+# two over IPv6, one with TSO/GSO on (super-frames), request/response with loss, a slow
 # reader (zero windows, window-full), an idle connection with keep-alives.
 # For each capture check_tcp_kernel.py requires every counter of
 # run_replay.TSHARK_TCP to equal tshark's, the scenario's own effect to
-# have happened, and no incident detector to fire.
+# have happened, the handshake RTT halves to equal the frame times (±1 us)
+# and no incident detector to fire.
 #
 # usage: test_tcp_kernel.sh BUILD_DIR       (root; exit 77 = skipped)
 #        KEEP=1 keeps the captures (the path is printed)
@@ -62,6 +63,8 @@ topology() {
 		skip "cannot create a veth pair"
 	ip -n "$NS_S" addr add 10.197.0.1/24 dev "$V_S"
 	ip -n "$NS_C" addr add 10.197.0.2/24 dev "$V_C"
+	ip -n "$NS_S" addr add fd00:197::1/64 dev "$V_S" nodad
+	ip -n "$NS_C" addr add fd00:197::2/64 dev "$V_C" nodad
 	for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
 	ip -n "$NS_S" link set "$V_S" up
 	ip -n "$NS_C" link set "$V_C" up
@@ -85,9 +88,9 @@ topology() {
 	esac
 }
 
-# scenario NAME TSO IMPAIRMENT WORKLOAD N MUST_HAPPEN
+# scenario NAME TSO IMPAIRMENT WORKLOAD N MUST_HAPPEN [SERVER_ADDRESS]
 scenario() {
-	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 i
+	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 addr=${7:-10.197.0.1} i
 	topology "$tso" "$how"
 	ip netns exec "$NS_S" tcpdump -i "$V_S" -s 128 -U --immediate-mode -n -w "$T/$name.pcap" \
 		"tcp port $PORT" 2>"$T/$name.tcpdump.err" &
@@ -96,7 +99,7 @@ scenario() {
 		grep -q "listening on" "$T/$name.tcpdump.err" && break
 		sleep 0.1
 	done
-	ip netns exec "$NS_S" /usr/bin/python3 "$HERE/tcp_peer.py" server "$work" 10.197.0.1 \
+	ip netns exec "$NS_S" /usr/bin/python3 "$HERE/tcp_peer.py" server "$work" "$addr" \
 		$PORT >"$T/$name.server" 2>&1 &
 	local spid=$!
 	for i in $(seq 50); do
@@ -104,7 +107,7 @@ scenario() {
 		sleep 0.1
 	done
 	timeout 60 ip netns exec "$NS_C" /usr/bin/python3 "$HERE/tcp_peer.py" client "$work" \
-		10.197.0.1 $PORT "$n" || echo "    $name: the client failed"
+		"$addr" $PORT "$n" || echo "    $name: the client failed"
 	wait "$spid"
 	sleep 0.3
 	kill -INT "$TCPDUMP_PID" 2>/dev/null
@@ -117,6 +120,8 @@ scenario() {
 
 scenario loss-after-probe off tc/drop bulk 4000000 fast_retransmissions,dup_acks,retransmissions
 scenario loss-before-probe off xdp/drop bulk 4000000 retransmissions,dup_acks
+scenario loss-after-probe-ipv6 off tc/drop bulk 3000000 fast_retransmissions,dup_acks fd00:197::1
+scenario loss-before-probe-ipv6 off xdp/drop bulk 3000000 retransmissions fd00:197::1
 scenario late-duplicates off tc/dup_late bulk 2000000 spurious
 scenario wire-duplicates-tso on tc/dup_wire bulk 4000000 spurious
 scenario rr-loss-after-probe off tc/drop rr 400 rto_retransmissions
