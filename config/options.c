@@ -144,6 +144,11 @@ const struct wc_opt wc_options[] = {
 	 .offset = OFF(udp_timeout_s), .def = "60", .min = 1, .max = 86400,
 	 .metavar = "SECONDS",
 	 .help = "idle time after which a UDP, ICMP or other non-TCP flow ends"},
+	{.name = "ignore-vlan", .key = "flows.ignore_vlan", .type = WC_OPT_BOOL,
+	 .offset = OFF(ignore_vlan), .def = "0",
+	 .help = "leave VLAN ids out of the flow key: a connection whose directions carry "
+		 "different tags (a SPAN port that tags one direction only) is one flow, "
+		 "whose record then names no vlan"},
 	/* detectors */
 	{.name = "ack-stall-ms", .key = "detectors.ack_stall_ms", .type = WC_OPT_U32,
 	 .offset = OFF(ack_stall_ms), .def = "30", .min = 1, .max = 60000, .metavar = "MS",

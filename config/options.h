@@ -47,6 +47,7 @@ struct wc_config {
 	uint32_t syn_timeout_s;
 	uint32_t closed_timeout_s;
 	uint32_t udp_timeout_s;
+	int ignore_vlan;         /* VLAN ids left out of the flow key */
 	uint32_t ack_stall_ms;
 	uint32_t xdp_mode;       /* index into wc_xdp_mode_names */
 	uint32_t xdp_attach;     /* index into wc_xdp_attach_names */

@@ -309,6 +309,7 @@ static int setup(struct run *r, const char *argv0)
 		.closed_timeout_ns = (uint64_t)cfg->closed_timeout_s * 1000000000ull,
 		.other_timeout_ns = (uint64_t)cfg->udp_timeout_s * 1000000000ull,
 		.ack_stall_ns = (uint64_t)cfg->ack_stall_ms * 1000000ull,
+		.ignore_vlan = cfg->ignore_vlan,
 		.history = cfg->evidence_history,
 		.context = cfg->evidence_context,
 	};

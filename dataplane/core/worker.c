@@ -40,6 +40,7 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 	}
 	/* an anomaly and its context are reserved together: leave the ring
 	 * room for a whole group (an offline worker waits for one) */
+	w->vlan_mask = cfg->ignore_vlan ? 0 : 0xffff;
 	w->context = cfg->context < WC_EVIDENCE_CONTEXT_MAX ? cfg->context
 							     : WC_EVIDENCE_CONTEXT_MAX;
 	if (w->shm->ring.slots && w->context > w->shm->ring.slots / 2)
@@ -99,7 +100,7 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *b, unsigned n)
 	return h;
 }
 
-uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx)
+uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx, uint16_t vlan_mask)
 {
 	if (ip_idx >= p->n_ip)
 		return 0;
@@ -118,8 +119,8 @@ uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx)
 			   ((uint64_t)pa << 16) ^ pb);
 	h = hash_bytes(h, a, alen);
 	h = hash_bytes(h, b, alen);
-	h = mix64(h ^ ((uint64_t)(ip->nvlan ? ip->vlan[0] : 0) << 32) ^
-		  (ip->nvlan > 1 ? ip->vlan[1] : 0) ^
+	h = mix64(h ^ ((uint64_t)((ip->nvlan ? ip->vlan[0] : 0) & vlan_mask) << 32) ^
+		  ((ip->nvlan > 1 ? ip->vlan[1] : 0) & vlan_mask) ^
 		  ((uint64_t)(ip->depth ? p->tunnel_id : 0) << 12));
 	/* 51 bits: exact in JSON numbers read as doubles */
 	return (h & ((1ULL << 51) - 1)) | 1;
@@ -311,7 +312,7 @@ static void context_fill(struct wc_worker *w, uint64_t head, const uint32_t *slo
 void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
 		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *detail)
 {
-	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx) : 0;
+	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx, w->vlan_mask) : 0;
 	if (!anomaly_pass(w, t, flow))
 		return;
 	uint32_t slots[WC_EVIDENCE_CONTEXT_MAX];

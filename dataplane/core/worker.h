@@ -35,6 +35,7 @@ struct wc_worker_cfg {
 	uint64_t closed_timeout_ns;
 	uint64_t other_timeout_ns;
 	uint64_t ack_stall_ns;   /* 0 = default 30 ms */
+	int ignore_vlan;         /* VLAN ids left out of the flow key */
 	uint32_t history;        /* recent-packet history entries, 0 = none */
 	uint32_t context;        /* earlier packets of its flow published with an
 				  * anomaly (at most WC_EVIDENCE_CONTEXT_MAX) */
@@ -56,6 +57,7 @@ struct wc_worker {
 	struct wc_tracker track;
 	struct wc_history hist; /* the last tracked packets (history.h) */
 	uint32_t context;       /* cfg.context, bounded by the ring */
+	uint16_t vlan_mask;     /* VLAN id bits in flow keys and ids: 0 with cfg.ignore_vlan */
 	uint32_t group_n;       /* records reserved by anomaly_reserve() */
 	uint64_t event_seq;     /* events published (wc_event.seq) */
 	/* the packet being accounted and its hint: an anomaly about it finds
@@ -96,6 +98,6 @@ void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f);
 void wc_worker_sender_confirmed(struct wc_worker *w, const struct wc_ip_layer *ip);
 
 /* Direction-normalised flow id of an IP layer (both directions equal). */
-uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx);
+uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx, uint16_t vlan_mask);
 
 #endif

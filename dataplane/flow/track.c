@@ -154,8 +154,8 @@ _Static_assert(sizeof(struct key_tail) == 16 &&
  * words (flow_table.h), in registers: the same bytes as key_set_ends()
  * with zeroed padding would give, without library calls or narrow stores
  * that the hash's wide loads would have to wait for. *from is the key side
- * that sent the packet. */
-static void build_key(const struct wc_pkt *p, unsigned idx,
+ * that sent the packet. vlan_mask 0 leaves the VLAN ids out (--ignore-vlan). */
+static void build_key(const struct wc_pkt *p, unsigned idx, uint16_t vlan_mask,
 		      uint64_t w[WC_FLOW_KEY_WORDS], int *from)
 {
 	const struct wc_ip_layer *ip = &p->ip[idx];
@@ -197,8 +197,8 @@ static void build_key(const struct wc_pkt *p, unsigned idx,
 	struct key_tail t = {
 		.port = {swap ? dp : sp, swap ? sp : dp},
 		/* VLAN ids of the outermost Ethernet, tunnel of the tracked layer */
-		.vlan = {p->ip[0].nvlan > 0 ? p->ip[0].vlan[0] : 0,
-			 p->ip[0].nvlan > 1 ? p->ip[0].vlan[1] : 0},
+		.vlan = {(uint16_t)((p->ip[0].nvlan > 0 ? p->ip[0].vlan[0] : 0) & vlan_mask),
+			 (uint16_t)((p->ip[0].nvlan > 1 ? p->ip[0].vlan[1] : 0) & vlan_mask)},
 		.tunnel_id = ip->depth ? p->tunnel_id : 0,
 		.family = ip->family,
 		.proto = ip->proto,
@@ -943,7 +943,7 @@ int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_trac
 		return 0; /* TCP header unusable (malformed or cut) */
 	int from;
 	uint64_t kw[WC_FLOW_KEY_WORDS];
-	build_key(p, idx, kw, &from);
+	build_key(p, idx, w->vlan_mask, kw, &from);
 	memcpy(&h->key, kw, sizeof(h->key));
 	h->from = (uint8_t)from;
 	h->ip_idx = (uint8_t)idx;
@@ -1001,7 +1001,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 					 k.proto == 6 ? WC_LIST_TCP_OPENING : WC_LIST_OTHER);
 		if (!f)
 			return;
-		f->id = wc_flow_id(p, idx);
+		f->id = wc_flow_id(p, idx, w->vlan_mask);
 		f->first_frame = p->frame_no;
 		f->syn_to_synack_us = f->synack_to_ack_us = UINT32_MAX;
 		f->ttfb_us = UINT64_MAX;

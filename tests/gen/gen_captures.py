@@ -1211,6 +1211,11 @@ def parse_frame(idx, fr, model):
         return None
     et = be16(b, 12)
     o = 14
+    while et in (ETH_P_8021Q, ETH_P_8021AD, ETH_P_QINQ1) and len(b) >= o + 4:
+        # tags are not part of the model's flow key: its cases tag both
+        # directions alike, or run with --ignore-vlan (tcp-vlan-asymmetric)
+        et = be16(b, o + 2)
+        o += 4
     p = Pkt()
     p.idx, p.t, p.wirelen = idx, fr.ts, fr.wirelen
     p.smac = ":".join("%02x" % x for x in b[6:12])
@@ -3361,6 +3366,45 @@ def c_tcp_retrans(cap, rng):
     c.seg(False, "FA", dt=3000)
     c.seg(True, "A", dt=3000)
     return {"fast_retransmission": 1, "rto_retransmission": 3, "zero_window": 3}
+
+
+@case("tcp-vlan-asymmetric",
+      "A mirror (SPAN) port that tags one direction only, run with "
+      "--ignore-vlan: an HTTP download whose client-to-server frames carry "
+      "802.1Q VLAN 3136 and whose answers are untagged (a switch that mirrors "
+      "ingress with its tag and egress without). With the VLAN ids out of the "
+      "flow key the two directions are one flow: handshake RTTs (2 + 2 "
+      "ms), a fast retransmission after 3 dup ACKs, counters in both "
+      "directions, and the flow record names no vlan. Without the option they "
+      "would be two one-sided flows, as the SPEC's default key says.",
+      args=("--ignore-vlan",), flows=True)
+def c_tcp_vlan_asym(cap, rng):
+    cli = Host("52:54:00:0c:00:0a", "10.12.0.10", ipid=0x0a00)
+    srv = Host("52:54:00:0c:00:50", "10.12.0.80", ipid=0x5000)
+    tag = [(ETH_P_8021Q, 3136, 0)]
+    w = lambda p, fc: eth((cli if fc else srv).mac, (srv if fc else cli).mac, p,
+                          vlans=tag if fc else ())
+    c = TcpConn(cap, cli, srv, 47100, 80, wrap=w, isn_c=0x0c0c0000, isn_s=0x5c5c0000)
+    c.handshake(dt=1000, syn_synack=2000, synack_ack=2000)
+    c.seg(True, "PA", http_get("10.12.0.80", "/mirror.bin"), dt=100)
+    segs = []
+    for k in range(5):
+        data = payload(rng, 1448)
+        idx = c.seg(False, "A" if k < 4 else "PA", data, dt=4000 if k == 0 else 12,
+                    lost=k == 1, note="lost after the probe" if k == 1 else "")
+        segs.append((idx, c.snd[False], data))
+    t_seg = [cap.frames[i - 1].ts for i, _, _ in segs]
+    c.seg(True, "A", ack=segs[0][1], sack=[], dt=t_seg[0] + 4000 - cap.t)
+    for k in (2, 3, 4):
+        c.seg(True, "A", sack=[(segs[1][1], segs[k][1])], dt=t_seg[k] + 4000 - cap.t,
+              expect={"dupack"}, note="dup ACK with SACK (tagged)")
+    c.seg(False, "A", segs[1][2], seq=segs[0][1], dt=40, expect={"fast"},
+          note="fast retransmission (untagged)")
+    c.seg(True, "A", dt=4000)
+    c.seg(True, "FA", dt=20000)
+    c.seg(False, "FA", dt=1000)
+    c.seg(True, "A", dt=1000)
+    return {"fast_retransmission": 1}
 
 
 @case("tcp-syn-unanswered-missing-fin",
