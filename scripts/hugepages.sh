@@ -9,7 +9,8 @@
 #
 # Reserving never shrinks an existing reservation: pages in use by a running
 # DPDK process stay. EAL keeps its page files after exit unless given
-# --huge-unlink (or --in-memory); --clear removes those no process maps.
+# --huge-unlink (wirecheck adds it unless its EAL arguments decide) or
+# --in-memory; --clear removes those no process maps.
 # Without hugepages, DPDK still runs with `--no-huge` in
 # its EAL arguments (slower: 4 KB pages, no physical addresses).
 set -eu

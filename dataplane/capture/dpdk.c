@@ -126,6 +126,19 @@ static int has_arg(int argc, char **argv, const char *name)
 	return 0;
 }
 
+/* EAL arguments that already decide what happens to hugepage files: an
+ * explicit --huge-unlink[=...], none at all (--in-memory, --no-huge), or a
+ * secondary process, which must find the primary's files. */
+static int hugepage_files_decided(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i] && (!strncmp(argv[i], "--huge-unlink", 13) ||
+				!strcmp(argv[i], "--in-memory") || !strcmp(argv[i], "--no-huge") ||
+				!strncmp(argv[i], "--proc-type", 11)))
+			return 1;
+	return 0;
+}
+
 /* Hugepages usable by EAL: some free and a hugetlbfs mounted. */
 static int hugepages_available(void)
 {
@@ -163,12 +176,21 @@ static int eal_init(const struct wc_capture_args *a, char *err, unsigned errlen)
 		snprintf(err, errlen, "no EAL arguments");
 		return -EINVAL;
 	}
-	/* EAL's getopt permutes its argv: give it a copy of the pointers */
-	char **argv = calloc((size_t)a->eal_argc + 1, sizeof(*argv));
+	/* EAL's getopt permutes its argv: give it a copy of the pointers.
+	 * Unless the arguments decide otherwise, EAL unlinks each hugepage
+	 * file once mapped (--huge-unlink): the probe is a primary process
+	 * nothing attaches to, and a probe killed by SIGKILL must not leave
+	 * its pages reserved in /dev/hugepages until someone removes them. */
+	char **argv = calloc((size_t)a->eal_argc + 2, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;
-	memcpy(argv, a->eal_argv, (size_t)a->eal_argc * sizeof(*argv));
-	int n = rte_eal_init(a->eal_argc, argv);
+	int argc = 0;
+	argv[argc++] = a->eal_argv[0];
+	if (!hugepage_files_decided(a->eal_argc, a->eal_argv))
+		argv[argc++] = (char *)"--huge-unlink";
+	memcpy(argv + argc, a->eal_argv + 1, (size_t)(a->eal_argc - 1) * sizeof(*argv));
+	argc += a->eal_argc - 1;
+	int n = rte_eal_init(argc, argv);
 	int e = rte_errno;
 	if (n < 0) {
 		free(argv);
@@ -185,7 +207,7 @@ static int eal_init(const struct wc_capture_args *a, char *err, unsigned errlen)
 		return e == EINVAL ? -EINVAL : -(e ? e : EIO);
 	}
 	eal_state = EAL_UP;
-	if (n + 1 < a->eal_argc) {
+	if (n + 1 < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' after the EAL options",
 			 argv[n + 1]);
 		free(argv);

@@ -11,6 +11,10 @@
 #  5. --queues 2: one worker per queue (net_ring, net_af_packet qpairs=2);
 #     net_pcap with one file refuses it clearly.
 #  6. net_af_xdp on the veth (copy mode): packets arrive, clean exit.
+#  7. real hugepages (scripts/hugepages.sh reserves 64 MB when none are
+#     free, given back at the end): a probe killed with SIGKILL leaves no
+#     file in the hugetlbfs mount and every page free (EAL --huge-unlink
+#     unless the EAL arguments decide otherwise).
 # Usage: test_dpdk.sh BUILD_DIR
 set -u
 BUILD=${1:-build}
@@ -398,6 +402,44 @@ if [ "$RC" != 0 ] && grep -q "at most 1 RX queue" "$T/$inst.err"; then
 	ok "--queues 2 on a one-queue net_pcap: refused with a clear message (rc=$RC)"
 else
 	bad "--queues 2 on net_pcap: $(why "$inst")"
+fi
+
+# real hugepages: nothing left behind by a SIGKILLed probe
+SYSHP=/sys/kernel/mm/hugepages/hugepages-2048kB
+hp_before=$(cat "$SYSHP/nr_hugepages" 2>/dev/null || echo 0)
+if [ "$(cat "$SYSHP/free_hugepages" 2>/dev/null || echo 0)" -lt 16 ] ||
+	! grep -qs " /dev/hugepages hugetlbfs " /proc/mounts; then
+	bash "$HERE/scripts/hugepages.sh" $((hp_before * 2 + 64)) >"$T/hp.log" 2>&1
+fi
+free0=$(cat "$SYSHP/free_hugepages" 2>/dev/null || echo 0)
+if [ "$free0" -lt 16 ]; then
+	bad "hugepages: none could be reserved ($(tail -1 "$T/hp.log" 2>/dev/null))"
+else
+	inst="wcdpdk$$-huge"
+	run_no=$((run_no + 1))
+	start "$inst" "$T/out-huge" -- --no-pci -m 32 "--file-prefix=$PFX-$run_no" --vdev net_null0
+	if wait_up "$inst" 15; then
+		used=$((free0 - $(cat "$SYSHP/free_hugepages")))
+		files_up=$(find /dev/hugepages -name "$PFX-$run_no*" | wc -l)
+		kill -KILL "$WPID"
+		wait "$WPID" 2>/dev/null
+		sleep 0.5
+		files=$(find /dev/hugepages -name "$PFX-$run_no*" | wc -l)
+		free1=$(cat "$SYSHP/free_hugepages")
+		if [ "$used" -gt 0 ] && [ "$files_up" -eq 0 ] && [ "$files" -eq 0 ] &&
+			[ "$free1" -eq "$free0" ]; then
+			ok "hugepages: $used pages mapped, no file in /dev/hugepages; after SIGKILL all $free1 free again"
+		else
+			bad "hugepages: $used mapped, $files_up files while up, $files after SIGKILL, free $free0 -> $free1"
+		fi
+		rm -f /dev/hugepages/"$PFX"-* 2>/dev/null
+	else
+		stop KILL
+		bad "hugepages: net_null did not come up; $(why "$inst")"
+	fi
+	# give back what this test reserved
+	[ "$(cat "$SYSHP/nr_hugepages")" -ne "$hp_before" ] &&
+		echo "$hp_before" >"$SYSHP/nr_hugepages"
 fi
 
 echo "dpdk: $pass passed, $fail failed"
