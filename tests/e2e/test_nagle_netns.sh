@@ -18,6 +18,7 @@
 set -u
 BUILD=${1:?usage: test_nagle_netns.sh BUILD_DIR}
 WC="$BUILD/wirecheck"
+. "$(dirname "$0")/lib.sh" # wait_for (its own check() below replaces lib's)
 N=5
 PORT=8080
 
@@ -104,20 +105,14 @@ PY
 
 # run_capture NAME NODELAY: traffic captured into $T/NAME.pcap
 run_capture() {
-	local name=$1 nodelay=$2 i
+	local name=$1 nodelay=$2
 	ip netns exec "$NS_S" tcpdump -i "$V_S" -s 256 -U --immediate-mode -n -w "$T/$name.pcap" \
 		"tcp port $PORT" 2>"$T/$name.tcpdump.err" &
 	TCPDUMP_PID=$!
-	for i in $(seq 50); do
-		grep -q "listening on" "$T/$name.tcpdump.err" && break
-		sleep 0.1
-	done
+	wait_for "$T/$name.tcpdump.err" "listening on"
 	ip netns exec "$NS_S" /usr/bin/python3 "$T/server.py" "$N" "$PORT" >"$T/$name.server" &
 	local spid=$!
-	for i in $(seq 50); do
-		grep -q ready "$T/$name.server" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for "$T/$name.server" ready
 	timeout 10 ip netns exec "$NS_C" /usr/bin/python3 "$T/client.py" "$N" "$PORT" "$nodelay" \
 		>"$T/$name.client" || echo "client failed"
 	wait "$spid"

@@ -90,22 +90,16 @@ topology() {
 
 # scenario NAME TSO IMPAIRMENT WORKLOAD N MUST_HAPPEN [SERVER_ADDRESS]
 scenario() {
-	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 addr=${7:-10.197.0.1} i
+	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 addr=${7:-10.197.0.1}
 	topology "$tso" "$how"
 	ip netns exec "$NS_S" tcpdump -i "$V_S" -s 128 -U --immediate-mode -n -w "$T/$name.pcap" \
 		"tcp port $PORT" 2>"$T/$name.tcpdump.err" &
 	TCPDUMP_PID=$!
-	for i in $(seq 50); do
-		grep -q "listening on" "$T/$name.tcpdump.err" && break
-		sleep 0.1
-	done
+	wait_for "$T/$name.tcpdump.err" "listening on"
 	ip netns exec "$NS_S" /usr/bin/python3 "$HERE/tcp_peer.py" server "$work" "$addr" \
 		$PORT >"$T/$name.server" 2>&1 &
 	local spid=$!
-	for i in $(seq 50); do
-		grep -q ready "$T/$name.server" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for "$T/$name.server" ready
 	timeout 60 ip netns exec "$NS_C" /usr/bin/python3 "$HERE/tcp_peer.py" client "$work" \
 		"$addr" $PORT "$n" || echo "    $name: the client failed"
 	wait "$spid"

@@ -3277,6 +3277,27 @@ def c_tcp_rst_first(cap, rng):
     return {"rst_after_first_data": 3}
 
 
+def fast_retransmit_episode(cap, c, rng):
+    """The server sends 5 segments 4 ms after the client's last one; the 2nd
+    is lost after the probe. The client ACKs the 1st, then sends 3 dup ACKs
+    with SACK blocks (each 4 ms after the segment it reports), and the
+    server resends the 2nd 40 us after the last: a fast retransmission."""
+    segs = []
+    for k in range(5):
+        data = payload(rng, 1448)
+        idx = c.seg(False, "A" if k < 4 else "PA", data, dt=4000 if k == 0 else 12,
+                    lost=k == 1, note="lost after the probe" if k == 1 else "")
+        segs.append((idx, c.snd[False], data))
+    t_seg = [cap.frames[i - 1].ts for i, _, _ in segs]
+    c.seg(True, "A", ack=segs[0][1], sack=[], dt=t_seg[0] + 4000 - cap.t)
+    for k in (2, 3, 4):
+        c.seg(True, "A", sack=[(segs[1][1], segs[k][1])], dt=t_seg[k] + 4000 - cap.t,
+              expect={"dupack"}, note="dup ACK with SACK")
+    c.seg(False, "A", segs[1][2], seq=segs[0][1], dt=40, expect={"fast"},
+          note="fast retransmission")
+    c.seg(True, "A", dt=4000)
+
+
 @case("tcp-retransmissions",
       "TCP loss recovery and flow control on one download over IPv4 with "
       "timestamps and SACK (handshake RTT 4 ms): a fast retransmission after "
@@ -3296,21 +3317,7 @@ def c_tcp_retrans(cap, rng):
     c = TcpConn(cap, cli, srv, 47000, 80, isn_c=0x0c0ffee0, isn_s=0x7ea5e000)
     c.handshake(dt=1000, syn_synack=2000, synack_ack=2000)
     c.seg(True, "PA", http_get("10.8.0.80", "/data.bin"), dt=100)
-    # fast retransmission: the 2nd of 5 segments lost after the probe
-    segs = []
-    for k in range(5):
-        data = payload(rng, 1448)
-        idx = c.seg(False, "A" if k < 4 else "PA", data, dt=4000 if k == 0 else 12,
-                    lost=k == 1, note="lost after the probe" if k == 1 else "")
-        segs.append((idx, c.snd[False], data))
-    t_seg = [cap.frames[i - 1].ts for i, _, _ in segs]
-    c.seg(True, "A", ack=segs[0][1], sack=[], dt=t_seg[0] + 4000 - cap.t)
-    for k in (2, 3, 4):
-        c.seg(True, "A", sack=[(segs[1][1], segs[k][1])], dt=t_seg[k] + 4000 - cap.t,
-              expect={"dupack"}, note="dup ACK with SACK")
-    c.seg(False, "A", segs[1][2], seq=segs[0][1], dt=40, expect={"fast"},
-          note="fast retransmission")
-    c.seg(True, "A", dt=4000)
+    fast_retransmit_episode(cap, c, rng)
     # the client's next request is lost: RTO
     req = http_get("10.8.0.80", "/data2.bin")
     s = c.snd[True]
@@ -3387,20 +3394,7 @@ def c_tcp_vlan_asym(cap, rng):
     c = TcpConn(cap, cli, srv, 47100, 80, wrap=w, isn_c=0x0c0c0000, isn_s=0x5c5c0000)
     c.handshake(dt=1000, syn_synack=2000, synack_ack=2000)
     c.seg(True, "PA", http_get("10.12.0.80", "/mirror.bin"), dt=100)
-    segs = []
-    for k in range(5):
-        data = payload(rng, 1448)
-        idx = c.seg(False, "A" if k < 4 else "PA", data, dt=4000 if k == 0 else 12,
-                    lost=k == 1, note="lost after the probe" if k == 1 else "")
-        segs.append((idx, c.snd[False], data))
-    t_seg = [cap.frames[i - 1].ts for i, _, _ in segs]
-    c.seg(True, "A", ack=segs[0][1], sack=[], dt=t_seg[0] + 4000 - cap.t)
-    for k in (2, 3, 4):
-        c.seg(True, "A", sack=[(segs[1][1], segs[k][1])], dt=t_seg[k] + 4000 - cap.t,
-              expect={"dupack"}, note="dup ACK with SACK (tagged)")
-    c.seg(False, "A", segs[1][2], seq=segs[0][1], dt=40, expect={"fast"},
-          note="fast retransmission (untagged)")
-    c.seg(True, "A", dt=4000)
+    fast_retransmit_episode(cap, c, rng)  # dup ACKs tagged, the resend not
     c.seg(True, "FA", dt=20000)
     c.seg(False, "FA", dt=1000)
     c.seg(True, "A", dt=1000)
