@@ -66,7 +66,9 @@ for t in decode config events; do
 	if ! fuzz_seeds "$t" "$FUZZ/seeds-$t"; then
 		echo "FAIL fuzz_$t: no seeds"; failed=$((failed + 1)); continue
 	fi
-	if UBSAN_OPTIONS=halt_on_error=1 "$FUZZ/fuzz_$t" -max_total_time="$secs" \
+	# -timeout: an input that runs 10 s is a hang (SPEC §8: never a
+	# stall), reported as a failure with its artifact, not a 20-minute wait
+	if UBSAN_OPTIONS=halt_on_error=1 "$FUZZ/fuzz_$t" -max_total_time="$secs" -timeout=10 \
 		-artifact_prefix="$FUZZ/crashes-$t/" -print_final_stats=1 "$FUZZ/seeds-$t" \
 		>"$FUZZ/fuzz-$t.log" 2>&1; then
 		echo "PASS fuzz_$t: $(grep -E 'stat::number_of_executed_units' "$FUZZ/fuzz-$t.log" | awk '{print $2}') executions in ${secs}s, no crash"

@@ -11,6 +11,7 @@ usage: tcp_peer.py server|client WORKLOAD ADDR PORT [N]   (ADDR IPv4 or IPv6)
         second (TCP_KEEPIDLE = TCP_KEEPINTVL = 1 s)
 
 The server prints "ready" once it listens, serves one connection and exits.
+Both ends set TCP_NODELAY.
 """
 import socket
 import sys
@@ -30,6 +31,7 @@ def server(workload, addr, port):
     ls.listen(1)
     print("ready", flush=True)
     c, _ = ls.accept()
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the client
     pending = 0
     while True:
         if workload == "slow":
@@ -46,6 +48,9 @@ def server(workload, addr, port):
 
 def client(workload, addr, port, n):
     s = socket.socket(family(addr))
+    # no Nagle: a delayed-ACK stall can then never be real, and the test's
+    # "no ack_stall" asserts that the detector has no false positive
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if workload == "ka":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)

@@ -24,6 +24,9 @@ static const uint32_t linktypes[] = {
 };
 #define N_LINKTYPES (sizeof(linktypes) / sizeof(linktypes[0]))
 
+/* one worker per link type, each with its own slot of the shared memory
+ * (flow table, ring): two workers on one table would corrupt it, as two
+ * threads would */
 static struct wc_shm shm;
 static struct wc_worker workers[N_LINKTYPES];
 static FILE *devnull;
@@ -33,16 +36,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	char name[64];
 	snprintf(name, sizeof(name), "fuzz-%ld", (long)getpid());
-	struct wc_shm_params p = {.instance = name, .n_workers = 1, .ring_slots = 64,
+	struct wc_shm_params p = {.instance = name, .n_workers = N_LINKTYPES,
+				  .ring_slots = 64,
 				  .ring_policy = WC_RING_DROP, .linktype = 1,
-				  .mtu = 1500, .rate_limit = 10, .flow_capacity = 4096,
+				  .mtu = 1500, .rate_limit = 10, .flow_capacity = 1024,
 				  .source = "fuzz"};
 	wc_csum_init();
 	if (wc_shm_create(&p, &shm) != 0)
 		abort();
 	wc_shm_unlink(name); /* the mapping stays; nothing left on exit */
 	for (unsigned i = 0; i < N_LINKTYPES; i++)
-		if (wc_worker_init(&workers[i], 0, shm.hdr, linktypes[i],
+		if (wc_worker_init(&workers[i], i, shm.hdr, linktypes[i],
 				   &(struct wc_worker_cfg){.mtu = 1500, .history = 64,
 							    .context = 4}) != 0)
 			abort();
@@ -54,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	struct wc_worker *w = &workers[data[0] % N_LINKTYPES];
+	unsigned wi = data[0] % N_LINKTYPES;
+	struct wc_worker *w = &workers[wi];
 	uint32_t missing = data[1];
 	/* an exact-size copy so any over-read is caught by ASan */
 	size_t n = size - 2;
@@ -65,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				.frame_no = 1};
 	wc_worker_process(w, &v, 1);
 
-	struct wc_worker_shm *ws = wc_shm_worker(shm.hdr, 0);
+	struct wc_worker_shm *ws = wc_shm_worker(shm.hdr, wi);
 	uint64_t tail, avail = wc_ring_available(ws, &tail);
 	for (uint64_t i = 0; i < avail; i++) {
 		const struct wc_event *e = &wc_shm_ring_slots(ws)[(tail + i) & ws->ring.mask];
