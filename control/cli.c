@@ -363,8 +363,8 @@ static void flow_row(FILE *o, const struct snap_flow *sf, uint64_t ref_ns)
 	fprintf(o, "%-47s %-5s %-12s %15s %17s %6s %6s %8s %8.1f %7s\n", who,
 		proto_str(f->key.proto, pb, sizeof(pb)),
 		f->key.proto == 6 ? wc_tcp_state_name(f->state) : "-", pk, by,
-		human((double)cs->retx + sc->retx, rx, sizeof(rx)),
-		human((double)cs->csum_bad + sc->csum_bad, bad, sizeof(bad)), rtt, age,
+		human((double)f->tally[0].retx + f->tally[1].retx, rx, sizeof(rx)),
+		human((double)f->tally[0].csum_bad + f->tally[1].csum_bad, bad, sizeof(bad)), rtt, age,
 		human((double)sf->trouble, tr, sizeof(tr)));
 }
 
@@ -1026,8 +1026,8 @@ static void top_json(struct wc_shm_header *h, const struct sample *a, const stru
 		json_u64(&j, "pkts_toclient", sc->pkts);
 		json_u64(&j, "bytes_toserver", cs->bytes);
 		json_u64(&j, "bytes_toclient", sc->bytes);
-		json_u64(&j, "retransmissions", cs->retx + sc->retx);
-		json_u64(&j, "checksum_bad", cs->csum_bad + sc->csum_bad);
+		json_u64(&j, "retransmissions", (uint64_t)f->tally[0].retx + f->tally[1].retx);
+		json_u64(&j, "checksum_bad", (uint64_t)f->tally[0].csum_bad + f->tally[1].csum_bad);
 		if (f->rtt_samples)
 			json_u64(&j, "rtt_avg_us", f->rtt_sum_us / f->rtt_samples);
 		else

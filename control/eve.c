@@ -208,7 +208,7 @@ static void write_anomaly(FILE *f, const struct wc_event *e, const struct eve_ev
 	json_end(&j);
 }
 
-static void dir_counters(struct wc_json *j, const char *key, const struct wc_flow_dir *d)
+static void dir_counters(struct wc_json *j, const char *key, const struct wc_flow_tally *d)
 {
 	json_obj(j, key);
 	json_u64(j, "retransmissions", d->retx);
@@ -247,6 +247,7 @@ static void write_flow(FILE *out, const struct wc_event *e, uint64_t seq, const 
 	const struct wc_flow *f = &e->u.flow;
 	/* the record comes from shared memory: never index past dir[1] */
 	const struct wc_flow_dir *cs = &f->dir[f->client & 1], *sc = &f->dir[!(f->client & 1)];
+	const struct wc_flow_tally *ct = &f->tally[f->client & 1], *st = &f->tally[!(f->client & 1)];
 	struct wc_json j;
 	char ts[64];
 
@@ -297,19 +298,19 @@ static void write_flow(FILE *out, const struct wc_event *e, uint64_t seq, const 
 		json_u64(&j, "rtt_samples", f->rtt_samples);
 	}
 	if (f->key.proto == 6) {
-		json_u64(&j, "retransmissions", cs->retx + sc->retx);
-		json_u64(&j, "fast_retransmissions", cs->fast_retx + sc->fast_retx);
-		json_u64(&j, "rto_retransmissions", cs->rto_retx + sc->rto_retx);
-		json_u64(&j, "out_of_order", cs->ooo + sc->ooo);
-		json_u64(&j, "dup_acks", cs->dupacks + sc->dupacks);
-		json_u64(&j, "zero_windows", cs->zero_win + sc->zero_win);
-		json_u64(&j, "zero_window_probes", cs->zwp + sc->zwp);
-		json_u64(&j, "keepalives", cs->keepalive + sc->keepalive);
-		json_u64(&j, "window_full", cs->window_full + sc->window_full);
-		json_u64(&j, "rsts", cs->rsts + sc->rsts);
+		json_u64(&j, "retransmissions", ct->retx + st->retx);
+		json_u64(&j, "fast_retransmissions", ct->fast_retx + st->fast_retx);
+		json_u64(&j, "rto_retransmissions", ct->rto_retx + st->rto_retx);
+		json_u64(&j, "out_of_order", ct->ooo + st->ooo);
+		json_u64(&j, "dup_acks", ct->dupacks + st->dupacks);
+		json_u64(&j, "zero_windows", ct->zero_win + st->zero_win);
+		json_u64(&j, "zero_window_probes", ct->zwp + st->zwp);
+		json_u64(&j, "keepalives", ct->keepalive + st->keepalive);
+		json_u64(&j, "window_full", ct->window_full + st->window_full);
+		json_u64(&j, "rsts", ct->rsts + st->rsts);
 		json_u64(&j, "ack_stalls", f->ack_stalls);
 		json_double(&j, "max_ack_stall_ms", (double)f->max_ack_stall_us / 1000.0);
-		if (f->ttfb_us == UINT64_MAX)
+		if (f->ttfb_us == UINT32_MAX)
 			json_raw(&j, "ttfb_us", "null");
 		else
 			json_u64(&j, "ttfb_us", f->ttfb_us);
@@ -318,16 +319,16 @@ static void write_flow(FILE *out, const struct wc_event *e, uint64_t seq, const 
 			if (f->state_us[s])
 				json_u64(&j, wc_tcp_state_name(s), f->state_us[s]);
 		json_obj_end(&j);
-		dir_counters(&j, "toserver", cs);
-		dir_counters(&j, "toclient", sc);
+		dir_counters(&j, "toserver", ct);
+		dir_counters(&j, "toclient", st);
 	}
 	if (f->key.proto == 6 || f->key.proto == 1 || f->key.proto == 58)
 		json_obj_end(&j);
 	json_obj(&j, "checksum");
-	json_u64(&j, "bad", cs->csum_bad + sc->csum_bad);
-	json_u64(&j, "partial", cs->csum_partial + sc->csum_partial);
-	json_u64(&j, "bad_toserver", cs->csum_bad);
-	json_u64(&j, "bad_toclient", sc->csum_bad);
+	json_u64(&j, "bad", ct->csum_bad + st->csum_bad);
+	json_u64(&j, "partial", ct->csum_partial + st->csum_partial);
+	json_u64(&j, "bad_toserver", ct->csum_bad);
+	json_u64(&j, "bad_toclient", st->csum_bad);
 	json_obj_end(&j);
 	json_end(&j);
 }

@@ -152,20 +152,22 @@ static unsigned put_template_set(uint8_t *p)
 
 /* TCP flags a side sent, from the flow's counters: only SYN, FIN, RST, ACK
  * and ECE are tracked (PSH, URG, CWR read as 0). */
-static uint16_t tcp_flags(const struct wc_flow *f, const struct wc_flow_dir *d)
+static uint16_t tcp_flags(const struct wc_flow *f, unsigned side)
 {
 	if (f->key.proto != 6)
 		return 0;
+	const struct wc_flow_dir *d = &f->dir[side];
+	const struct wc_flow_tally *t = &f->tally[side];
 	uint16_t v = 0;
-	if (d->fins || (d->flags & WC_DIR_FIN))
+	if (t->fins || (d->flags & WC_DIR_FIN))
 		v |= 0x01;
-	if (d->syns || (d->flags & WC_DIR_SYN))
+	if (t->syns || (d->flags & WC_DIR_SYN))
 		v |= 0x02;
-	if (d->rsts)
+	if (t->rsts)
 		v |= 0x04;
 	if (d->flags & WC_DIR_ACK_KNOWN)
 		v |= 0x10;
-	if (d->ecn_ece)
+	if (t->ecn_ece)
 		v |= 0x40;
 	return v;
 }
@@ -206,7 +208,7 @@ static uint64_t field_value(const struct wc_flow *f, const struct wc_flow_dir *c
 	case SRC_PROTO:
 		return f->key.proto;
 	case SRC_TCP_FLAGS:
-		return tcp_flags(f, cs);
+		return tcp_flags(f, c);
 	case SRC_VLAN:
 		return f->key.vlan[0] & 0x0fff;
 	case SRC_START_MS:
@@ -224,19 +226,19 @@ static uint64_t field_value(const struct wc_flow *f, const struct wc_flow_dir *c
 	case SRC_REV_BYTES:
 		return sc->bytes;
 	case SRC_WC_CHECKSUM_BAD:
-		return (uint64_t)cs->csum_bad + sc->csum_bad;
+		return (uint64_t)f->tally[0].csum_bad + f->tally[1].csum_bad;
 	case SRC_WC_CHECKSUM_PARTIAL:
-		return (uint64_t)cs->csum_partial + sc->csum_partial;
+		return (uint64_t)f->tally[0].csum_partial + f->tally[1].csum_partial;
 	case SRC_WC_RETRANSMISSIONS:
-		return (uint64_t)cs->retx + sc->retx;
+		return (uint64_t)f->tally[0].retx + f->tally[1].retx;
 	case SRC_WC_FAST_RETRANSMISSIONS:
-		return (uint64_t)cs->fast_retx + sc->fast_retx;
+		return (uint64_t)f->tally[0].fast_retx + f->tally[1].fast_retx;
 	case SRC_WC_RTO_RETRANSMISSIONS:
-		return (uint64_t)cs->rto_retx + sc->rto_retx;
+		return (uint64_t)f->tally[0].rto_retx + f->tally[1].rto_retx;
 	case SRC_WC_DUP_ACKS:
-		return (uint64_t)cs->dupacks + sc->dupacks;
+		return (uint64_t)f->tally[0].dupacks + f->tally[1].dupacks;
 	case SRC_WC_ZERO_WINDOWS:
-		return (uint64_t)cs->zero_win + sc->zero_win;
+		return (uint64_t)f->tally[0].zero_win + f->tally[1].zero_win;
 	case SRC_WC_SYN_TO_SYNACK_US:
 		return f->syn_to_synack_us;
 	case SRC_WC_SYNACK_TO_ACK_US:

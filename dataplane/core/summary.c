@@ -142,7 +142,7 @@ void wc_summary_print(FILE *f, struct wc_shm_header *h, const char *outdir,
 			"retx", "dupack", "zwin", "badck", "stalls", "end");
 	for (unsigned i = 0; i < nt && i < 10; i++) {
 		const struct wc_flow *fl = top[i];
-		const struct wc_flow_dir *a = &fl->dir[0], *b = &fl->dir[1];
+		const struct wc_flow_tally *a = &fl->tally[0], *b = &fl->tally[1];
 		char c[64], sv[64], who[160];
 		wc_addr_str(fl->key.family, fl->key.addr[fl->client], c, sizeof(c));
 		wc_addr_str(fl->key.family, fl->key.addr[!fl->client], sv, sizeof(sv));

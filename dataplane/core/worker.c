@@ -408,7 +408,7 @@ void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f)
 	 * the capture sees one direction only (asymmetric RSS across workers,
 	 * or a mirror of one direction) - a SYN nobody answered is not one */
 	if (f->key.proto == 6 && (!f->dir[0].pkts || !f->dir[1].pkts) &&
-	    (f->dir[0].pkts + f->dir[1].pkts) > f->dir[f->client].syns + 1)
+	    (f->dir[0].pkts + f->dir[1].pkts) > f->tally[f->client].syns + 1)
 		w->ctr->flows_one_sided++;
 	top_flows_offer(w->shm, f);
 	struct wc_event *e = event_slot(w);

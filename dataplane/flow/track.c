@@ -8,10 +8,11 @@
 
 #include "../core/worker.h"
 
-#define NS_PER_MS 1000000ull
-#define FAST_RETX_WINDOW_NS (20 * NS_PER_MS) /* Wireshark: within 20 ms of the dup ACKs */
-#define OOO_WINDOW_NS (3 * NS_PER_MS)        /* Wireshark's default threshold */
-#define STALL_RESUME_NS (10 * NS_PER_MS)     /* sender resumes right after the late ACK */
+#define US_PER_MS 1000u
+/* direction timers are microseconds (struct wc_flow_dir) */
+#define FAST_RETX_WINDOW_US (20 * US_PER_MS) /* Wireshark: within 20 ms of the dup ACKs */
+#define OOO_WINDOW_US (3 * US_PER_MS)        /* Wireshark's default threshold */
+#define STALL_RESUME_US (10 * US_PER_MS)     /* sender resumes right after the late ACK */
 
 enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10,
        TH_ECE = 0x40, TH_CWR = 0x80 };
@@ -245,9 +246,8 @@ static uint8_t client_by_ports(const struct wc_flow *f, int from)
 	return (uint8_t)from; /* the first sender */
 }
 
-static void add_rtt(struct wc_flow *f, uint64_t ns)
+static void add_rtt(struct wc_flow *f, uint64_t us)
 {
-	uint64_t us = ns / 1000;
 	uint32_t u = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	if (!f->rtt_samples || u < f->rtt_min_us)
 		f->rtt_min_us = u;
@@ -438,14 +438,15 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 			  struct wc_flow *f, int from, const struct wc_tcp_info *th)
 {
 	struct wc_flow_dir *dir = &f->dir[from], *rev = &f->dir[!from];
+	struct wc_flow_tally *dt = &f->tally[from], *rt = &f->tally[!from];
 	uint64_t now = p->ts_ns;
 	uint32_t seglen = th->payload_len + 1 + ((th->flags & TH_FIN) ? 1 : 0);
 
 	if (!(th->flags & TH_ACK)) { /* SYN */
-		if ((dir->flags & WC_DIR_SYN) && th->seq == dir->isn) {
+		if ((dir->flags & WC_DIR_SYN) && th->seq == dt->isn) {
 			/* retransmitted SYN: counted by the sequence analysis */
 		} else {
-			dir->isn = th->seq;
+			dt->isn = th->seq;
 			dir->next_seq = th->seq + seglen;
 			dir->flags |= WC_DIR_SEQ_KNOWN;
 		}
@@ -469,9 +470,9 @@ static void tcp_handshake(struct wc_worker *w, const struct wc_pkt *p, unsigned 
 		dir->flags |= WC_DIR_WS;
 		dir->wscale = th->wscale;
 	}
-	int answers = (rev->flags & WC_DIR_SYN) && th->ack == rev->isn + 1;
-	if (!(dir->flags & WC_DIR_SYN) || th->seq != dir->isn) {
-		dir->isn = th->seq;
+	int answers = (rev->flags & WC_DIR_SYN) && th->ack == rt->isn + 1;
+	if (!(dir->flags & WC_DIR_SYN) || th->seq != dt->isn) {
+		dt->isn = th->seq;
 		dir->next_seq = th->seq + seglen;
 		dir->flags |= WC_DIR_SEQ_KNOWN;
 	}
@@ -601,11 +602,11 @@ static unsigned bad_seg_walk(struct wc_worker *w, const struct wc_pkt *p, unsign
 
 /* Wireshark's out-of-order threshold: the handshake RTT seen at the probe
  * when known, else 3 ms. */
-static uint64_t ooo_window_ns(const struct wc_flow *f)
+static uint64_t ooo_window_us(const struct wc_flow *f)
 {
 	if (f->syn_to_synack_us != UINT32_MAX && f->synack_to_ack_us != UINT32_MAX)
-		return ((uint64_t)f->syn_to_synack_us + f->synack_to_ack_us) * 1000;
-	return OOO_WINDOW_NS;
+		return (uint64_t)f->syn_to_synack_us + f->synack_to_ack_us;
+	return OOO_WINDOW_US;
 }
 
 static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned idx,
@@ -613,7 +614,9 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 {
 	const struct wc_tcp_info *th = &p->l4.tcp;
 	struct wc_flow_dir *dir = &f->dir[from], *rev = &f->dir[!from];
+	struct wc_flow_tally *dt = &f->tally[from], *rt = &f->tally[!from];
 	uint64_t now = p->ts_ns;
+	uint32_t now_us = wc_flow_us(now);
 	uint8_t fl = th->flags;
 	uint32_t seglen = th->payload_len + ((fl & TH_SYN) ? 1 : 0) + ((fl & TH_FIN) ? 1 : 0);
 	uint32_t seq = th->seq, end = th->seq + seglen;
@@ -629,24 +632,24 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				dir->next_seq = end;
 			}
 			bad_seg_add(w, f, (unsigned)from, seq, end, p->frame_no);
-			dir->last_seg_ns = now;
+			dir->last_seg_us = now_us;
 		}
 		return;
 	}
 
 	const struct wc_ip_layer *ip = &p->ip[idx];
 	if ((ip->tos & 3) == 3)
-		dir->ecn_ce += dir->ecn_ce < 255;
+		dt->ecn_ce += dt->ecn_ce < 255;
 	else if (ip->tos & 3)
-		dir->ecn_ect += dir->ecn_ect < 255;
+		dt->ecn_ect += dt->ecn_ect < 255;
 	if (fl & (TH_ECE | TH_CWR))
-		dir->ecn_ece += dir->ecn_ece < 255;
+		dt->ecn_ece += dt->ecn_ece < 255;
 
 	/* a SYN repeating the ISN already seen is a retransmission; a SYN with
 	 * a new ISN is a new attempt (port reuse, SYN floods) */
-	int syn_again = (fl & TH_SYN) && (dir->flags & WC_DIR_SYN) && seq == dir->isn;
+	int syn_again = (fl & TH_SYN) && (dir->flags & WC_DIR_SYN) && seq == dt->isn;
 	if (fl & TH_SYN) {
-		dir->syns++;
+		dt->syns++;
 		tcp_handshake(w, p, idx, f, from, th);
 	} else if (f->state == WC_TCP_NONE) {
 		/* picked up mid-stream: no handshake to wait for */
@@ -660,14 +663,14 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	uint32_t win = (fl & TH_SYN) ? th->win : (uint32_t)th->win << scale;
 
 	if (fl & TH_RST) {
-		dir->rsts++;
+		dt->rsts++;
 		if (f->state != WC_TCP_CLOSED) {
 			/* a flow picked up mid-stream never showed its handshake
 			 * nor, so, which data came first */
 			if (!(f->flags & (WC_FLOW_VIP_ASYMMETRY | WC_FLOW_RST_FIRST_DATA |
 					  WC_FLOW_MIDSTREAM)) &&
 			    (f->flags & WC_FLOW_ESTABLISHED_ONCE) && from != f->client &&
-			    f->dir[f->client].first_data_ns && !dir->first_data_ns) {
+			    (f->dir[f->client].timers & WC_TM_DATA) && !(dir->timers & WC_TM_DATA)) {
 				struct wc_anomaly_detail d = {0};
 				d.aux[0] = f->dir[f->client].bytes;
 				f->flags |= WC_FLOW_RST_FIRST_DATA;
@@ -685,31 +688,31 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		dir->next_seq = end;
 		dir->flags |= WC_DIR_SEQ_KNOWN;
 		if (th->payload_len)
-			dir->last_seg_ns = now;
+			dir->last_seg_us = now_us;
 	} else if (!(fl & TH_SYN) || syn_again) {
 		if (seglen == 1 && seq == dir->next_seq && (rev->flags & WC_DIR_WIN_KNOWN) &&
 		    rev->win == 0 && th->payload_len == 1) {
 			zwp = 1;
-			dir->zwp++;
+			dt->zwp++;
 		}
 		if (!zwp && seglen <= 1 && !(fl & (TH_SYN | TH_FIN)) &&
 		    seq == dir->next_seq - 1) {
 			keepalive = 1;
-			dir->keepalive++;
+			dt->keepalive++;
 		}
 		if (th->payload_len && (rev->flags & (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN)) ==
 					       (WC_DIR_WIN_KNOWN | WC_DIR_ACK_KNOWN) &&
 		    end == rev->max_ack + rev->win)
-			dir->window_full++;
+			dt->window_full++;
 		/* the answer to a keep-alive or a zero-window probe repeats the
 		 * last ACK by design: not a duplicate ACK (Wireshark agrees) */
 		if (!th->payload_len && !(fl & (TH_SYN | TH_FIN)) && (fl & TH_ACK) &&
 		    th->win && th->win == dir->raw_win && seq == dir->next_seq &&
 		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->max_ack &&
 		    (dir->flags & WC_DIR_WIN_KNOWN) && !rev->last_probe) {
-			dir->dupacks++;
+			dt->dupacks++;
 			dir->dupack_run++;
-			dir->last_dupack_ns = now;
+			dt->last_dupack_us = now_us;
 		} else if ((fl & TH_ACK) && (!(dir->flags & WC_DIR_ACK_KNOWN) ||
 					      th->ack != dir->max_ack)) {
 			dir->dupack_run = 0; /* a new ACK value ends the run */
@@ -729,19 +732,19 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			if (acked) {
 				/* kind stays RTO: neither fast nor out-of-order */
 			} else if (rev->dupack_run >= 2 && rev->max_ack == seq &&
-			    now - rev->last_dupack_ns < FAST_RETX_WINDOW_NS) {
+			    (uint32_t)(now_us - rt->last_dupack_us) < FAST_RETX_WINDOW_US) {
 				kind = WC_ANOM_FAST_RETRANSMISSION;
-			} else if (now - dir->last_seg_ns < ooo_window_ns(f) &&
+			} else if ((uint32_t)(now_us - dir->last_seg_us) < ooo_window_us(f) &&
 				   dir->next_seq != end) {
-				dir->ooo++;
+				dt->ooo++;
 				kind = WC_ANOM_COUNT;
 			}
 			if (kind != WC_ANOM_COUNT) {
-				dir->retx++;
+				dt->retx++;
 				if (kind == WC_ANOM_FAST_RETRANSMISSION)
-					dir->fast_retx++;
+					dt->fast_retx++;
 				else
-					dir->rto_retx++;
+					dt->rto_retx++;
 				struct wc_anomaly_detail d = {0};
 				d.aux[0] = seq;
 				d.aux[1] = seglen;
@@ -749,26 +752,26 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				raise_flow_pkt(w, p, idx, f, kind, &d);
 			}
 			/* Karn: a retransmitted range gives no RTT sample */
-			if (dir->rtt_ns && seq_lt(seq, dir->rtt_end))
-				dir->rtt_ns = 0;
-			if (dir->stall_ns && seq_lt(seq, dir->stall_end))
-				dir->stall_ns = 0;
+			if ((dir->timers & WC_TM_RTT) && seq_lt(seq, dir->rtt_end))
+				dir->timers &= (uint8_t)~WC_TM_RTT;
+			if ((dir->timers & WC_TM_STALL) && seq_lt(seq, dir->stall_end))
+				dir->timers &= (uint8_t)~WC_TM_STALL;
 			if (dir->n_bad)
 				bad_seg_walk(w, p, idx, f, (unsigned)from, BAD_SEG_RESENT, seq, end);
 			if (seq_gt(end, dir->next_seq)) {
 				/* the out-of-order window runs from the segment
 				 * that last raised next_seq, whatever it was */
 				dir->next_seq = end;
-				dir->last_seg_ns = now;
+				dir->last_seg_us = now_us;
 			}
 		} else if (seglen && !keepalive && !zwp) {
 			/* new data (a gap means segments the probe did not see) */
 			if (th->payload_len) {
-				if (dir->stall_ack_ns) {
+				if (dir->timers & WC_TM_STALL_ACK) {
 					/* data right after a late ACK: the sender was
 					 * waiting for it (Nagle meeting a delayed ACK) */
-					if (now - dir->stall_ack_ns <= STALL_RESUME_NS) {
-						uint64_t us = dir->stall_delay_ns / 1000;
+					if ((uint32_t)(now_us - dir->stall_ack_us) <= STALL_RESUME_US) {
+						uint64_t us = dt->stall_delay_us;
 						struct wc_anomaly_detail d = {0};
 						d.value_us = us;
 						f->ack_stalls++;
@@ -776,40 +779,45 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 							f->max_ack_stall_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 						raise_flow_pkt(w, p, idx, f, WC_ANOM_ACK_STALL, &d);
 					}
-					dir->stall_ack_ns = 0;
+					dir->timers &= (uint8_t)~WC_TM_STALL_ACK;
 				}
 				/* nothing unacknowledged before it: a stall candidate;
 				 * anything already in flight: not one */
 				if ((rev->flags & WC_DIR_ACK_KNOWN) && rev->max_ack == seq &&
-				    seq == dir->next_seq && !dir->stall_ns) {
-					dir->stall_ns = now;
+				    seq == dir->next_seq && !(dir->timers & WC_TM_STALL)) {
+					dir->timers |= WC_TM_STALL;
+					dir->stall_us = now_us;
 					dir->stall_end = end;
 				} else {
-					dir->stall_ns = 0;
+					dir->timers &= (uint8_t)~WC_TM_STALL;
 				}
-				if (!dir->rtt_ns) {
-					dir->rtt_ns = now;
+				if (!(dir->timers & WC_TM_RTT)) {
+					dir->timers |= WC_TM_RTT;
+					dir->rtt_us = now_us;
 					dir->rtt_end = end;
 				}
 			}
 			dir->next_seq = end;
-			dir->last_seg_ns = now;
+			dir->last_seg_us = now_us;
 		}
 	}
 	if (zwp)
-		dir->last_seg_ns = now;
+		dir->last_seg_us = now_us;
 	dir->last_probe = (uint8_t)(keepalive || zwp);
 
 	if (!th->win && !(fl & (TH_SYN | TH_FIN | TH_RST))) {
-		dir->zero_win++;
+		dt->zero_win++;
 		raise_flow_pkt(w, p, idx, f, WC_ANOM_ZERO_WINDOW, NULL);
 	}
 
 	/* first payload bytes each way: time to first byte */
-	if (th->payload_len && !dir->first_data_ns) {
-		dir->first_data_ns = now;
-		if (from != f->client && f->dir[f->client].first_data_ns)
-			f->ttfb_us = (now - f->dir[f->client].first_data_ns) / 1000;
+	if (th->payload_len && !(dir->timers & WC_TM_DATA)) {
+		dir->timers |= WC_TM_DATA;
+		dt->first_data_ns = now;
+		if (from != f->client && (f->dir[f->client].timers & WC_TM_DATA)) {
+			uint64_t us = (now - f->tally[f->client].first_data_ns) / 1000;
+			f->ttfb_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;
+		}
 	}
 
 	/* ---- ACK processing ---- */
@@ -817,32 +825,33 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		uint32_t ack = th->ack;
 		int advances = !(dir->flags & WC_DIR_ACK_KNOWN) || seq_gt(ack, dir->max_ack);
 		if (advances) {
-			if (!(f->flags & WC_FLOW_TS_BOTH) && rev->rtt_ns &&
+			if (!(f->flags & WC_FLOW_TS_BOTH) && (rev->timers & WC_TM_RTT) &&
 			    seq_le(rev->rtt_end, ack)) {
-				add_rtt(f, now - rev->rtt_ns);
-				rev->rtt_ns = 0;
+				add_rtt(f, (uint32_t)(now_us - rev->rtt_us));
+				rev->timers &= (uint8_t)~WC_TM_RTT;
 			}
-			if (rev->stall_ns && seq_le(rev->stall_end, ack)) {
-				uint64_t delay = now - rev->stall_ns;
-				if (delay >= w->track.cfg.ack_stall_ns && !th->payload_len) {
-					rev->stall_ack_ns = now;
-					rev->stall_delay_ns = delay;
+			if ((rev->timers & WC_TM_STALL) && seq_le(rev->stall_end, ack)) {
+				uint32_t delay = now_us - rev->stall_us;
+				if (delay >= w->track.cfg.ack_stall_ns / 1000 && !th->payload_len) {
+					rev->timers |= WC_TM_STALL_ACK;
+					rev->stall_ack_us = now_us;
+					rt->stall_delay_us = delay;
 				}
-				rev->stall_ns = 0;
+				rev->timers &= (uint8_t)~WC_TM_STALL;
 			}
 		}
 		/* the handshake completes only with an in-window ACK: the server
 		 * drops one whose sequence number is elsewhere */
 		if (f->state == WC_TCP_SYN_RECEIVED && from == f->client &&
-		    (rev->flags & WC_DIR_SYN) && ack == rev->isn + 1 && !(fl & TH_SYN) &&
-		    (!(dir->flags & WC_DIR_SYN) || seq == dir->isn + 1)) {
+		    (rev->flags & WC_DIR_SYN) && ack == rt->isn + 1 && !(fl & TH_SYN) &&
+		    (!(dir->flags & WC_DIR_SYN) || seq == dt->isn + 1)) {
 			if (f->synack_ns) {
 				uint64_t us = (now - f->synack_ns) / 1000;
 				f->synack_to_ack_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;
 			}
 			set_state(f, WC_TCP_ESTABLISHED, now);
 		}
-		if ((rev->flags & WC_DIR_FIN) && seq_gt(ack, rev->fin_seq))
+		if ((rev->flags & WC_DIR_FIN) && seq_gt(ack, rt->fin_seq))
 			rev->flags |= WC_DIR_FIN_ACKED;
 		if (advances) {
 			dir->max_ack = ack;
@@ -860,19 +869,20 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		dir->flags |= WC_DIR_TS;
 		if ((rev->flags & WC_DIR_TS) && (dir->flags & WC_DIR_TS))
 			f->flags |= WC_FLOW_TS_BOTH;
-		if ((f->flags & WC_FLOW_TS_BOTH) && rev->ts_ns && (fl & TH_ACK)) {
+		if ((f->flags & WC_FLOW_TS_BOTH) && (rev->timers & WC_TM_TS) && (fl & TH_ACK)) {
 			if (th->ts_ecr == rev->ts_val) {
-				add_rtt(f, now - rev->ts_ns);
-				rev->ts_ns = 0;
+				add_rtt(f, (uint32_t)(now_us - rev->ts_us));
+				rev->timers &= (uint8_t)~WC_TM_TS;
 			} else if ((int32_t)(th->ts_ecr - rev->ts_val) > 0) {
 				/* a newer TSval is echoed: the timed one was lost
 				 * (or its ACK was): time the next one instead */
-				rev->ts_ns = 0;
+				rev->timers &= (uint8_t)~WC_TM_TS;
 			}
 		}
-		if (th->payload_len && !dir->ts_ns && th->ts_val != dir->ts_val) {
+		if (th->payload_len && !(dir->timers & WC_TM_TS) && th->ts_val != dir->ts_val) {
+			dir->timers |= WC_TM_TS;
 			dir->ts_val = th->ts_val;
-			dir->ts_ns = now;
+			dir->ts_us = now_us;
 		}
 	}
 
@@ -880,8 +890,8 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	if (fl & TH_FIN) {
 		if (!(dir->flags & WC_DIR_FIN)) {
 			dir->flags |= WC_DIR_FIN;
-			dir->fin_seq = seq + th->payload_len;
-			dir->fins++;
+			dt->fin_seq = seq + th->payload_len;
+			dt->fins++;
 			f->end = WC_END_FIN;
 			set_state(f, (rev->flags & WC_DIR_FIN) ? WC_TCP_CLOSING : WC_TCP_FIN_WAIT, now);
 		}
@@ -900,7 +910,7 @@ static void icmp_echo(struct wc_flow *f, const struct wc_pkt *p)
 		f->echo_seq = p->l4.icmp.seq;
 		f->echo_ns = p->ts_ns;
 	} else if ((t == 0 || t == 129) && f->echo_ns && p->l4.icmp.seq == f->echo_seq) {
-		add_rtt(f, p->ts_ns - f->echo_ns);
+		add_rtt(f, (p->ts_ns - f->echo_ns) / 1000);
 		f->echo_ns = 0;
 	}
 }
@@ -958,13 +968,10 @@ void wc_track_prefetch(struct wc_worker *w, const struct wc_track_hint *h)
 	const struct wc_flow *f = wc_flow_table_prefetch_entry(w->track.table, h->hash);
 	if (!f)
 		return;
-	/* line 1, and the two lines of each direction's hot part (flow.h) */
+	/* line 1, and the directions' hot lines (flow.h) */
 	__builtin_prefetch((const char *)f + 64);
-	for (unsigned d = 0; d < 2; d++) {
-		const char *hot = (const char *)&f->dir[d];
-		__builtin_prefetch(hot);
-		__builtin_prefetch(hot + offsetof(struct wc_flow_dir, isn) - 1);
-	}
+	__builtin_prefetch(&f->dir[0]);
+	__builtin_prefetch(&f->dir[1]);
 }
 
 void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
@@ -988,7 +995,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 	}
 	if (f && k.proto == 6 && !bad && (p->l4.tcp.flags & 0x12) == 0x02 &&
 	    (f->state == WC_TCP_CLOSED || f->state == WC_TCP_CLOSING) &&
-	    (f->dir[from].flags & WC_DIR_SYN) && p->l4.tcp.seq != f->dir[from].isn) {
+	    (f->dir[from].flags & WC_DIR_SYN) && p->l4.tcp.seq != f->tally[from].isn) {
 		/* a SYN with a new ISN on a closed connection: the ports were
 		 * reused; the old flow ends here and a new one starts */
 		wc_flow_table_end(t->table, f, WC_END_FIN);
@@ -1004,7 +1011,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 		f->id = wc_flow_id(p, idx, w->vlan_mask);
 		f->first_frame = p->frame_no;
 		f->syn_to_synack_us = f->synack_to_ack_us = UINT32_MAX;
-		f->ttfb_us = UINT64_MAX;
+		f->ttfb_us = UINT32_MAX;
 		if (k.proto != 6)
 			f->client = client_by_ports(f, from);
 		w->ctr->flows_created++;
@@ -1021,9 +1028,9 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 			continue;
 		/* the counters' line is written only when one moves */
 		if (p->cs[i].verdict == WC_VERDICT_BAD)
-			dir->csum_bad++;
+			f->tally[from].csum_bad++;
 		else if (p->cs[i].verdict == WC_VERDICT_PARTIAL)
-			dir->csum_partial++;
+			f->tally[from].csum_partial++;
 	}
 	if (k.proto == 6)
 		tcp_segment(w, p, idx, f, from, bad);
@@ -1073,11 +1080,11 @@ static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why)
 		for (unsigned side = 0; side < 2; side++)
 			if (f->dir[side].n_bad)
 				bad_seg_walk(w, NULL, 0, f, side, BAD_SEG_FORGET, 0, 0);
-		const struct wc_flow_dir *c = &f->dir[f->client];
+		const struct wc_flow_tally *c = &f->tally[f->client];
 		if (why == WC_END_TIMEOUT && !(f->flags & WC_FLOW_EVICTED) &&
 		    (f->flags & (WC_FLOW_ESTABLISHED_ONCE | WC_FLOW_MIDSTREAM)) &&
 		    !(f->dir[0].flags & WC_DIR_FIN) && !(f->dir[1].flags & WC_DIR_FIN) &&
-		    !f->dir[0].rsts && !f->dir[1].rsts) {
+		    !f->tally[0].rsts && !f->tally[1].rsts) {
 			struct wc_anomaly_detail d = {0};
 			d.value_us = (w->track.now_ns - f->last_ns) / 1000;
 			wc_worker_raise_flow(w, f, WC_ANOM_MISSING_FIN, &d);

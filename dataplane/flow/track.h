@@ -136,8 +136,8 @@ void wc_track_fini(struct wc_worker *w);
 int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_track_hint *h);
 /* A few packets before wc_track_packet (the worker's prefetch distance):
  * prefetch the flow entry's lines the analysis of this packet reads (the
- * table's first line, the flow-wide line, the two lines of each
- * direction's hot part: six of nine, flow.h). */
+ * table's first line, the flow-wide line and each direction's hot line:
+ * four of eight, flow.h). */
 void wc_track_prefetch(struct wc_worker *w, const struct wc_track_hint *h);
 void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 		     const struct wc_track_hint *h);

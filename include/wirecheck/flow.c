@@ -27,7 +27,7 @@ uint64_t wc_flow_trouble(const struct wc_flow *f)
 {
 	uint64_t s = 0;
 	for (int d = 0; d < 2; d++) {
-		const struct wc_flow_dir *x = &f->dir[d];
+		const struct wc_flow_tally *x = &f->tally[d];
 		s += 4ull * x->csum_bad + x->retx + x->dupacks / 4 + x->zero_win + x->ooo;
 	}
 	s += 8ull * f->ack_stalls;

@@ -74,14 +74,23 @@ enum wc_flow_dir_flags {
 	WC_DIR_WS = 1 << 6, /* offered window scaling in its SYN */
 };
 
-/* What one side of the flow sent (dir[d] = packets from key side d).
- * Cache layout: the first 96 bytes hold every field the analysis of an
- * ordinary segment reads or writes, of the sender's side and of the other
- * one (struct wc_flow places each direction's 96 bytes on two lines); the
- * rest is read by SYNs, FINs, duplicate ACKs, retransmissions and at the
- * end of the flow. */
+/* Timers of a direction that are running (struct wc_flow_dir.timers). */
+enum wc_flow_timers {
+	WC_TM_RTT = 1 << 0,       /* rtt_us: the segment timed for a SEQ/ACK sample */
+	WC_TM_STALL = 1 << 1,     /* stall_us: an ack-stall candidate waits */
+	WC_TM_STALL_ACK = 1 << 2, /* stall_ack_us: its late ACK came; the next data decides */
+	WC_TM_TS = 1 << 3,        /* ts_us: ts_val waits for its echo */
+	WC_TM_DATA = 1 << 4,      /* this side has sent payload (tally.first_data_ns) */
+};
+
+/* What one side of the flow sent (dir[d] = packets from key side d), the
+ * part every segment reads or writes, of the sender's side and of the
+ * other one: exactly one cache line. Times are microseconds of packet time
+ * modulo 2^32 (wc_flow_us()): only differences of recent times are taken,
+ * as uint32_t, correct while they are under 71 minutes; a running timer
+ * has its bit in timers. Counters and what only SYNs, FINs, duplicate ACKs
+ * and retransmissions read are in struct wc_flow_tally. */
 struct wc_flow_dir {
-	/* hot: every segment */
 	uint32_t pkts;
 	uint32_t next_seq;  /* highest sequence sent + 1 */
 	uint64_t bytes;
@@ -92,32 +101,42 @@ struct wc_flow_dir {
 	uint8_t wscale;
 	uint8_t flags;      /* enum wc_flow_dir_flags */
 	uint8_t dupack_run; /* consecutive duplicate ACKs */
-	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
 	uint8_t last_probe; /* last segment was a keep-alive or window probe */
 	uint8_t n_bad;      /* corrupt segments awaiting a good copy (track.c) */
-	uint16_t pad;
+	uint8_t timers;     /* enum wc_flow_timers */
 	uint32_t ts_val;    /* TSval being timed */
 	uint32_t rtt_end;   /* Karn timing: end seq of the timed segment */
 	uint32_t stall_end; /* ack-stall candidate: end seq */
-	uint64_t ts_ns;     /* when ts_val was first sent, 0 = none */
-	uint64_t last_seg_ns;    /* last new segment of this side */
-	uint64_t first_data_ns;
-	uint64_t rtt_ns;    /* its send time, 0 = none */
-	uint64_t stall_ns;  /* candidate's send time, 0 = none */
-	uint64_t stall_ack_ns; /* late ACK seen at; waits for our next data */
-	/* cold */
+	uint32_t ts_us;     /* when ts_val was first sent */
+	uint32_t last_seg_us;  /* the segment that last raised next_seq */
+	uint32_t rtt_us;    /* the timed segment's send time */
+	uint32_t stall_us;  /* the candidate's send time */
+	uint32_t stall_ack_us; /* its late ACK */
+};
+_Static_assert(sizeof(struct wc_flow_dir) == 64, "a direction's hot part is one line");
+
+/* The rest of a direction: the counters of the flow record and what only
+ * handshakes, FINs, duplicate ACKs and retransmissions read. */
+struct wc_flow_tally {
 	uint32_t isn;
 	uint32_t fin_seq;
-	uint64_t last_dupack_ns;
-	uint64_t stall_delay_ns;
-	/* counters */
+	uint32_t last_dupack_us; /* as the times of struct wc_flow_dir */
+	uint32_t stall_delay_us; /* the late ACK's delay */
+	uint64_t first_data_ns;  /* valid with WC_TM_DATA */
+	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
+	uint8_t pad;
 	uint32_t syns, fins, rsts;
 	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
 	uint32_t zero_win, zwp, keepalive, window_full;
 	uint32_t csum_bad, csum_partial;
 };
-_Static_assert(__builtin_offsetof(struct wc_flow_dir, isn) == 96, "hot part of a direction");
-_Static_assert(sizeof(struct wc_flow_dir) == 176, "direction size");
+_Static_assert(sizeof(struct wc_flow_tally) == 88, "tally size");
+
+/* Packet time in the microseconds the direction timers use. */
+static inline uint32_t wc_flow_us(uint64_t ns)
+{
+	return (uint32_t)(ns / 1000);
+}
 
 enum wc_flow_flags {
 	WC_FLOW_MIDSTREAM = 1 << 0,      /* no handshake seen */
@@ -135,18 +154,17 @@ enum wc_flow_flags {
  * holds everything a lookup compares and every packet writes besides the
  * analysis itself: the sequence lock, the key, the state bytes and
  * last_ns. Line 1 holds the rest of what every packet reads (flags, LRU,
- * RTT statistics). dir[0] starts 16 bytes into line 2, so dir[1] starts on
- * line 5 (a direction is 176 bytes): each direction's hot 96 bytes are on
- * two lines (2-3 and 5-6), and a segment touches six lines of nine
- * (wc_track_prefetch fetches them). What only handshakes, state changes
- * and the end of the flow read comes last. */
+ * RTT statistics). Lines 2 and 3 are the two directions' hot parts: an
+ * ordinary segment touches these four lines of eight (wc_track_prefetch
+ * fetches them). The tallies, then what only handshakes, state changes and
+ * the end of the flow read, come last. */
 struct wc_flow {
 	/* line 0 */
 	_Atomic uint32_t seq; /* sequence lock, odd while written */
 	uint8_t state;        /* enum wc_tcp_state */
 	uint8_t list;         /* expiry class (dataplane private) */
 	uint16_t lru_stamp;   /* lru_ns >> WC_FLOW_STAMP_SHIFT, truncated: the
-			       * per-packet relink check reads this line only */
+			       * relink test reads it from this line */
 	struct wc_flow_key key;
 	uint64_t last_ns;
 	/* line 1 */
@@ -162,30 +180,29 @@ struct wc_flow {
 	uint32_t syn_to_synack_us, synack_to_ack_us; /* UINT32_MAX = unknown */
 	uint16_t echo_seq; /* ICMP echo being timed */
 	uint16_t pad2;
-	/* line 2 */
+	/* lines 2, 3 */
+	struct wc_flow_dir dir[2];
+	/* the rest */
+	struct wc_flow_tally tally[2]; /* tally[d] with dir[d] */
 	uint64_t state_since_ns;
 	uint32_t ack_stalls, max_ack_stall_us;
-	struct wc_flow_dir dir[2]; /* 144 .. 496 */
-	/* the rest */
 	uint64_t first_ns;
 	uint64_t first_frame; /* pcap_cnt of the first packet */
-	uint64_t syn_ns;
+	union {
+		uint64_t syn_ns;  /* TCP: the last SYN */
+		uint64_t echo_ns; /* ICMP: the echo request being timed */
+	};
 	uint64_t synack_ns;
-	uint64_t ttfb_us;                            /* UINT64_MAX = unknown */
-	uint64_t echo_ns;
+	uint32_t ttfb_us;                            /* UINT32_MAX = unknown */
 	uint32_t state_us[WC_TCP_STATE_COUNT];
-	uint32_t pad3;
-	/* 576 bytes: a whole number of lines */
+	/* 512 bytes: a whole number of lines */
 };
 
-_Static_assert(sizeof(struct wc_flow) == 576, "entry size");
+_Static_assert(sizeof(struct wc_flow) == 512, "entry size");
 _Static_assert(sizeof(struct wc_flow) % 64 == 0, "entries are whole cache lines");
 _Static_assert(__builtin_offsetof(struct wc_flow, last_ns) + 8 <= 64,
 	       "lookup and per-packet bookkeeping share the first line");
-_Static_assert(__builtin_offsetof(struct wc_flow, state_since_ns) == 128, "line 1 is full");
-_Static_assert(__builtin_offsetof(struct wc_flow, dir) % 64 == 16 &&
-	       (__builtin_offsetof(struct wc_flow, dir) + sizeof(struct wc_flow_dir)) % 64 == 0,
-	       "each direction's hot 96 bytes span two lines");
+_Static_assert(__builtin_offsetof(struct wc_flow, dir) == 128, "line 1 is full");
 
 #define WC_FLOW_STAMP_SHIFT 24 /* lru_stamp unit: 2^24 ns, 16.8 ms */
 

@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 8u
+#define WC_SHM_ABI_VERSION 9u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_EVIDENCE_CONTEXT_MAX 16 /* packets published before an anomaly */
@@ -275,7 +275,7 @@ struct wc_worker_shm {
 
 _Static_assert(sizeof(struct wc_counters) % WC_CACHE_LINE == 0, "counters");
 _Static_assert(sizeof(struct wc_sender) == 64, "sender tally is one line");
-_Static_assert(sizeof(struct wc_event) == 1088, "event record size is ABI");
+_Static_assert(sizeof(struct wc_event) == 1024, "event record size is ABI");
 _Static_assert(sizeof(struct wc_shm_header) <= 4096, "header fits a page");
 _Static_assert(sizeof(struct wc_worker_shm) % WC_CACHE_LINE == 0, "worker");
 

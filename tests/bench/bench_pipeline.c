@@ -678,11 +678,12 @@ static void flow_mask_placement(struct wc_flow *f)
 
 #define FLOW_FIELD(m) {#m, offsetof(struct wc_flow, m), sizeof(((struct wc_flow *)0)->m)}
 #define FLOW_DIR_FIELDS(d)                                                              \
-	FLOW_FIELD(dir[d].pkts), FLOW_FIELD(dir[d].bytes), FLOW_FIELD(dir[d].retx),     \
-	FLOW_FIELD(dir[d].fast_retx), FLOW_FIELD(dir[d].rto_retx), FLOW_FIELD(dir[d].ooo), \
-	FLOW_FIELD(dir[d].dupacks), FLOW_FIELD(dir[d].csum_bad),                         \
-	FLOW_FIELD(dir[d].csum_partial), FLOW_FIELD(dir[d].zero_win),                    \
-	FLOW_FIELD(dir[d].syns), FLOW_FIELD(dir[d].fins), FLOW_FIELD(dir[d].rsts),       \
+	FLOW_FIELD(dir[d].pkts), FLOW_FIELD(dir[d].bytes), FLOW_FIELD(tally[d].retx),   \
+	FLOW_FIELD(tally[d].fast_retx), FLOW_FIELD(tally[d].rto_retx),                   \
+	FLOW_FIELD(tally[d].ooo), FLOW_FIELD(tally[d].dupacks),                          \
+	FLOW_FIELD(tally[d].csum_bad), FLOW_FIELD(tally[d].csum_partial),                \
+	FLOW_FIELD(tally[d].zero_win), FLOW_FIELD(tally[d].syns),                        \
+	FLOW_FIELD(tally[d].fins), FLOW_FIELD(tally[d].rsts),                            \
 	FLOW_FIELD(dir[d].next_seq), FLOW_FIELD(dir[d].max_ack), FLOW_FIELD(dir[d].flags)
 
 /* Named in a report of a difference; any other byte is reported by offset. */

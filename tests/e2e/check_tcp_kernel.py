@@ -15,6 +15,7 @@ wirecheck counts those among its RTO retransmissions). Prints one line per
 check; exit 1 when any failed (the shell script tallies scenarios)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,8 +36,10 @@ def main(argv):
                        capture_output=True, text=True)
     if r.returncode != 0:
         print("    %s: wirecheck exit %d: %s" % (name, r.returncode, r.stderr.strip()[-300:]))
+        shutil.rmtree(out, ignore_errors=True)
         return 1
     ev = [json.loads(l) for l in open(os.path.join(out, "events.json"))]
+    shutil.rmtree(out, ignore_errors=True)
     flows = [e for e in ev if e["event_type"] == "flow" and e.get("proto") == "TCP"]
     stats = [e for e in ev if e["event_type"] == "stats"][-1]
     failed = 0

@@ -19,7 +19,8 @@
 # and no incident detector to fire.
 #
 # usage: test_tcp_kernel.sh BUILD_DIR       (root; exit 77 = skipped)
-#        KEEP=1 keeps the captures (the path is printed)
+#        KEEP=1 keeps the captures (the path is printed); a failed run
+#        always keeps them
 set -u
 BUILD=${1:?usage: test_tcp_kernel.sh BUILD_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,7 +50,8 @@ teardown() {
 }
 cleanup() {
 	teardown
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+	# the captures of a failed run are the evidence: kept, like KEEP=1
+	if [ -n "${KEEP:-}" ] || [ "$fail" -ne 0 ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -33,8 +33,8 @@ static void *writer(void *arg)
 		for (int d = 0; d < 2; d++) {
 			entry.dir[d].pkts = v;
 			entry.dir[d].bytes = v;
-			entry.dir[d].retx = v;
-			entry.dir[d].csum_bad = v;
+			entry.tally[d].retx = v;
+			entry.tally[d].csum_bad = v;
 		}
 		entry.last_ns = v;
 		atomic_store_explicit(&entry.seq, s + 2, memory_order_release);
@@ -62,8 +62,8 @@ static void test_never_torn(void **state)
 		got++;
 		uint64_t v = c.id;
 		if (c.first_ns != v || c.last_ns != v || c.dir[0].pkts != v || c.dir[1].pkts != v ||
-		    c.dir[0].bytes != v || c.dir[1].bytes != v || c.dir[0].retx != v ||
-		    c.dir[1].csum_bad != v || (atomic_load(&c.seq) & 1))
+		    c.dir[0].bytes != v || c.dir[1].bytes != v || c.tally[0].retx != v ||
+		    c.tally[1].csum_bad != v || (atomic_load(&c.seq) & 1))
 			fail_msg("torn copy: id %llu first %llu last %llu pkts %u/%u",
 				 (unsigned long long)v, (unsigned long long)c.first_ns,
 				 (unsigned long long)c.last_ns, c.dir[0].pkts, c.dir[1].pkts);

@@ -237,27 +237,28 @@ static void flow_v4(struct wc_flow *f, uint64_t id)
 	f->rtt_min_us = 700;
 	f->rtt_max_us = 1600;
 	struct wc_flow_dir *cs = &f->dir[1], *sc = &f->dir[0];
+	struct wc_flow_tally *ct = &f->tally[1], *st = &f->tally[0];
 	cs->pkts = 10;
 	cs->bytes = 798;
-	cs->syns = 1;
-	cs->fins = 1;
+	ct->syns = 1;
+	ct->fins = 1;
 	cs->flags = WC_DIR_ACK_KNOWN;
-	cs->retx = 2;
-	cs->fast_retx = 1;
-	cs->rto_retx = 1;
-	cs->dupacks = 3;
-	cs->csum_bad = 5;
-	cs->csum_partial = 7;
+	ct->retx = 2;
+	ct->fast_retx = 1;
+	ct->rto_retx = 1;
+	ct->dupacks = 3;
+	ct->csum_bad = 5;
+	ct->csum_partial = 7;
 	sc->pkts = 5;
 	sc->bytes = 3226;
-	sc->syns = 1;
-	sc->rsts = 1;
+	st->syns = 1;
+	st->rsts = 1;
 	sc->flags = WC_DIR_ACK_KNOWN;
-	sc->retx = 1;
-	sc->rto_retx = 1;
-	sc->zero_win = 4;
-	sc->dupacks = 1;
-	sc->csum_bad = 1;
+	st->retx = 1;
+	st->rto_retx = 1;
+	st->zero_win = 4;
+	st->dupacks = 1;
+	st->csum_bad = 1;
 }
 
 /* A UDP flow over IPv6, client on key side 0, no RTT, no handshake. */

@@ -541,6 +541,17 @@ static const struct wc_flow_dir *sdir(const struct wc_event *e)
 	return &e->u.flow.dir[!e->u.flow.client];
 }
 
+/* the client's and the server's counters (struct wc_flow_tally) */
+static const struct wc_flow_tally *ctal(const struct wc_event *e)
+{
+	return &e->u.flow.tally[e->u.flow.client];
+}
+
+static const struct wc_flow_tally *stal(const struct wc_event *e)
+{
+	return &e->u.flow.tally[!e->u.flow.client];
+}
+
 static uint64_t state_sum(const struct wc_flow *f)
 {
 	uint64_t s = 0;
@@ -614,14 +625,14 @@ static void full_exchange(int fam)
 	assert_int_equal(cdir(e)->bytes, c.cbytes);
 	assert_int_equal(sdir(e)->pkts, 3);
 	assert_int_equal(sdir(e)->bytes, c.sbytes);
-	assert_int_equal(cdir(e)->isn, 1000);
-	assert_int_equal(sdir(e)->isn, 5000);
-	assert_int_equal(cdir(e)->syns, 1);
-	assert_int_equal(sdir(e)->syns, 1);
-	assert_int_equal(cdir(e)->fins, 1);
-	assert_int_equal(sdir(e)->fins, 1);
+	assert_int_equal(ctal(e)->isn, 1000);
+	assert_int_equal(stal(e)->isn, 5000);
+	assert_int_equal(ctal(e)->syns, 1);
+	assert_int_equal(stal(e)->syns, 1);
+	assert_int_equal(ctal(e)->fins, 1);
+	assert_int_equal(stal(e)->fins, 1);
 	for (int d = 0; d < 2; d++) {
-		const struct wc_flow_dir *x = &f->dir[d];
+		const struct wc_flow_tally *x = &f->tally[d];
 		assert_int_equal(x->rsts + x->retx + x->ooo + x->dupacks + x->zero_win +
 					 x->keepalive + x->zwp + x->csum_bad,
 				 0);
@@ -686,14 +697,14 @@ static void test_rst_after_exchange(void **state)
 	const struct wc_event *e = flow_of(&a);
 	assert_int_equal(e->u.flow.end, WC_END_RST);
 	assert_int_equal(e->u.flow.state, WC_TCP_CLOSED);
-	assert_int_equal(sdir(e)->rsts, 1);
-	assert_int_equal(cdir(e)->rsts, 0);
+	assert_int_equal(stal(e)->rsts, 1);
+	assert_int_equal(ctal(e)->rsts, 0);
 	assert_false(e->u.flow.flags & WC_FLOW_RST_FIRST_DATA);
 	assert_int_equal(e->u.flow.state_us[WC_TCP_ESTABLISHED], 6500);
 	assert_life_adds_up(&e->u.flow);
 	e = flow_of(&b);
 	assert_int_equal(e->u.flow.end, WC_END_RST);
-	assert_int_equal(cdir(e)->rsts, 1);
+	assert_int_equal(ctal(e)->rsts, 1);
 	assert_false(e->u.flow.flags & WC_FLOW_RST_FIRST_DATA);
 }
 
@@ -765,11 +776,11 @@ static void test_rto_retransmission(void **state)
 	assert_int_equal(a->u.anomaly.aux[1], 100);  /* length */
 	const struct wc_event *e = flow_of(&c);
 	assert_int_equal(a->flow_id, e->u.flow.id);
-	assert_int_equal(cdir(e)->retx, 1);
-	assert_int_equal(cdir(e)->rto_retx, 1);
-	assert_int_equal(cdir(e)->fast_retx, 0);
-	assert_int_equal(cdir(e)->ooo, 0);
-	assert_int_equal(sdir(e)->retx, 0);
+	assert_int_equal(ctal(e)->retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 1);
+	assert_int_equal(ctal(e)->fast_retx, 0);
+	assert_int_equal(ctal(e)->ooo, 0);
+	assert_int_equal(stal(e)->retx, 0);
 	assert_int_equal(cdir(e)->next_seq, 1101);
 }
 
@@ -791,12 +802,12 @@ static void test_fast_retransmission(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&c);
-	assert_int_equal(sdir(e)->dupacks, 3);
-	assert_int_equal(cdir(e)->dupacks, 0);
-	assert_int_equal(cdir(e)->fast_retx, 1);
-	assert_int_equal(cdir(e)->retx, 1);
-	assert_int_equal(cdir(e)->rto_retx, 0);
-	assert_int_equal(cdir(e)->ooo, 0);
+	assert_int_equal(stal(e)->dupacks, 3);
+	assert_int_equal(ctal(e)->dupacks, 0);
+	assert_int_equal(ctal(e)->fast_retx, 1);
+	assert_int_equal(ctal(e)->retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 0);
+	assert_int_equal(ctal(e)->ooo, 0);
 	expect_anom(WC_ANOM_FAST_RETRANSMISSION, 1);
 	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 0);
 	const struct wc_event *a = anom(WC_ANOM_FAST_RETRANSMISSION, 0);
@@ -838,19 +849,19 @@ static void test_out_of_order(void **state)
 
 	const struct wc_event *e = flow_of(&a);
 	assert_int_equal(e->u.flow.syn_to_synack_us + e->u.flow.synack_to_ack_us, 1500);
-	assert_int_equal(cdir(e)->ooo, 1);
-	assert_int_equal(cdir(e)->retx, 0);
+	assert_int_equal(ctal(e)->ooo, 1);
+	assert_int_equal(ctal(e)->retx, 0);
 	e = flow_of(&b);
-	assert_int_equal(cdir(e)->ooo, 0);
-	assert_int_equal(cdir(e)->retx, 1);
-	assert_int_equal(cdir(e)->rto_retx, 1);
+	assert_int_equal(ctal(e)->ooo, 0);
+	assert_int_equal(ctal(e)->retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 1);
 	e = flow_of(&m1);
 	assert_true(e->u.flow.flags & WC_FLOW_MIDSTREAM);
-	assert_int_equal(cdir(e)->ooo, 1);
-	assert_int_equal(cdir(e)->retx, 0);
+	assert_int_equal(ctal(e)->ooo, 1);
+	assert_int_equal(ctal(e)->retx, 0);
 	e = flow_of(&m2);
-	assert_int_equal(cdir(e)->ooo, 0);
-	assert_int_equal(cdir(e)->retx, 1);
+	assert_int_equal(ctal(e)->ooo, 0);
+	assert_int_equal(ctal(e)->retx, 1);
 	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 2);
 	expect_anom(WC_ANOM_FAST_RETRANSMISSION, 0);
 	assert_int_equal(anom(WC_ANOM_RTO_RETRANSMISSION, 0)->sport, 40001);
@@ -898,22 +909,22 @@ static void test_retransmission_kinds_ws_order(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&a);
-	assert_int_equal(cdir(e)->retx, 1);
-	assert_int_equal(cdir(e)->rto_retx, 1);
-	assert_int_equal(cdir(e)->ooo, 0);
+	assert_int_equal(ctal(e)->retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 1);
+	assert_int_equal(ctal(e)->ooo, 0);
 	const struct wc_event *r = anom(WC_ANOM_RTO_RETRANSMISSION, 0);
 	assert_int_equal(r->pcap_cnt, fr);
 	assert_int_equal(r->u.anomaly.aux[2], 1); /* spurious: already acknowledged */
 
 	e = flow_of(&b);
-	assert_int_equal(cdir(e)->retx, 1); /* the resend at 200 ms */
-	assert_int_equal(cdir(e)->ooo, 1);
+	assert_int_equal(ctal(e)->retx, 1); /* the resend at 200 ms */
+	assert_int_equal(ctal(e)->ooo, 1);
 	assert_int_equal(cdir(e)->next_seq, 1301);
 	assert_int_equal(anom(WC_ANOM_RTO_RETRANSMISSION, 1)->u.anomaly.aux[2], 0);
 
 	e = flow_of(&p);
-	assert_int_equal(cdir(e)->retx, 0);
-	assert_int_equal(cdir(e)->ooo, 0);
+	assert_int_equal(ctal(e)->retx, 0);
+	assert_int_equal(ctal(e)->ooo, 0);
 	assert_int_equal(cdir(e)->next_seq, 1150);
 	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 2);
 }
@@ -931,10 +942,10 @@ static void test_keepalive(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&c);
-	assert_int_equal(cdir(e)->keepalive, 2);
-	assert_int_equal(cdir(e)->retx, 0);
-	assert_int_equal(cdir(e)->ooo, 0);
-	assert_int_equal(cdir(e)->zwp, 0);
+	assert_int_equal(ctal(e)->keepalive, 2);
+	assert_int_equal(ctal(e)->retx, 0);
+	assert_int_equal(ctal(e)->ooo, 0);
+	assert_int_equal(ctal(e)->zwp, 0);
 	assert_int_equal(cdir(e)->next_seq, 1101);
 	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 0);
 	expect_anom(WC_ANOM_FAST_RETRANSMISSION, 0);
@@ -960,8 +971,8 @@ static void test_keepalive_ack_not_dupack(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&c);
-	assert_int_equal(cdir(e)->keepalive, 3);
-	assert_int_equal(sdir(e)->dupacks, 0);
+	assert_int_equal(ctal(e)->keepalive, 3);
+	assert_int_equal(stal(e)->dupacks, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -984,12 +995,12 @@ static void test_zero_window(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&c);
-	assert_int_equal(sdir(e)->zero_win, 2);
-	assert_int_equal(cdir(e)->zero_win, 0);
-	assert_int_equal(cdir(e)->zwp, 2);
-	assert_int_equal(cdir(e)->retx, 0);
-	assert_int_equal(cdir(e)->keepalive, 0);
-	assert_int_equal(cdir(e)->ooo, 0);
+	assert_int_equal(stal(e)->zero_win, 2);
+	assert_int_equal(ctal(e)->zero_win, 0);
+	assert_int_equal(ctal(e)->zwp, 2);
+	assert_int_equal(ctal(e)->retx, 0);
+	assert_int_equal(ctal(e)->keepalive, 0);
+	assert_int_equal(ctal(e)->ooo, 0);
 	assert_int_equal(sdir(e)->win, 65160);
 	expect_anom(WC_ANOM_ZERO_WINDOW, 2);
 	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 0);
@@ -1070,7 +1081,7 @@ static void test_rtt_karn(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&c);
-	assert_int_equal(cdir(e)->rto_retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 1);
 	assert_int_equal(e->u.flow.rtt_samples, 3);
 	assert_int_equal(e->u.flow.rtt_min_us, 2000);
 	assert_int_equal(e->u.flow.rtt_max_us, 10000);
@@ -1104,7 +1115,7 @@ static void test_rtt_timestamps(void **state)
 	const struct wc_event *e = flow_of(&c);
 	const struct wc_flow *f = &e->u.flow;
 	assert_true(f->flags & WC_FLOW_TS_BOTH);
-	assert_int_equal(cdir(e)->rto_retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 1);
 	if (f->rtt_samples < 2 || f->rtt_min_us != 2000)
 		fail_msg("rtt: %u samples, min %u us, max %u us: no sample after the loss",
 			 f->rtt_samples, f->rtt_min_us, f->rtt_max_us);
@@ -1139,9 +1150,9 @@ static void test_offload_corruption(void **state)
 	assert_int_equal(anom(WC_ANOM_RTO_RETRANSMISSION, 0)->pcap_cnt, good);
 	const struct wc_event *e = flow_of(&c);
 	assert_int_equal(a->flow_id, e->u.flow.id);
-	assert_int_equal(cdir(e)->csum_bad, 1);
-	assert_int_equal(cdir(e)->retx, 1);
-	assert_int_equal(cdir(e)->rto_retx, 1);
+	assert_int_equal(ctal(e)->csum_bad, 1);
+	assert_int_equal(ctal(e)->retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 1);
 	assert_int_equal(e->u.flow.rtt_samples, 0); /* a retransmission is never timed */
 	/* the sender tally: one bad checksum, one confirmation */
 	int found = 0;
@@ -1187,16 +1198,16 @@ static void test_bad_checksum_no_state(void **state)
 	const struct wc_event *e = flow_of(&a);
 	assert_int_equal(e->u.flow.end, WC_END_SHUTDOWN);
 	assert_int_equal(e->u.flow.state, WC_TCP_ESTABLISHED);
-	assert_int_equal(cdir(e)->rsts, 0);
-	assert_int_equal(cdir(e)->csum_bad, 1);
+	assert_int_equal(ctal(e)->rsts, 0);
+	assert_int_equal(ctal(e)->csum_bad, 1);
 	assert_int_equal(cdir(e)->pkts, a.cpkts);
 	assert_int_equal(e->u.flow.state_us[WC_TCP_CLOSED], 0);
 	e = flow_of(&b);
 	assert_int_equal(e->u.flow.end, WC_END_SHUTDOWN);
 	assert_int_equal(e->u.flow.state, WC_TCP_ESTABLISHED);
-	assert_int_equal(sdir(e)->fins, 0);
+	assert_int_equal(stal(e)->fins, 0);
 	assert_false(sdir(e)->flags & WC_DIR_FIN);
-	assert_int_equal(sdir(e)->csum_bad, 1);
+	assert_int_equal(stal(e)->csum_bad, 1);
 	expect_anom(WC_ANOM_MISSING_FIN, 0);
 }
 
@@ -1295,7 +1306,7 @@ static void synack_unexpected(int fam)
 	assert_client(eb, &b);
 	assert_true(ea->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
 	assert_true(eb->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
-	assert_int_equal(cdir(ea)->syns, 2);
+	assert_int_equal(ctal(ea)->syns, 2);
 	assert_int_equal(ea->u.flow.state, WC_TCP_SYN_SENT);
 	assert_int_equal(ea->u.flow.end, WC_END_SHUTDOWN);
 	assert_int_equal(eb->u.flow.end, WC_END_RST);
@@ -1393,7 +1404,7 @@ static void test_synack_unexpected_source_two_workers(void **state)
 	assert_client(eb, &b);
 	assert_true(ea->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
 	assert_true(eb->u.flow.flags & WC_FLOW_VIP_ASYMMETRY);
-	assert_int_equal(cdir(ea)->syns, 2);
+	assert_int_equal(ctal(ea)->syns, 2);
 	assert_int_equal(ea->u.flow.synack_ns, 0); /* not answered in its own flow */
 	assert_int_equal(X.wk[0].ctr->flows_created, 1);
 	assert_int_equal(X.wk[1].ctr->flows_created, 1);
@@ -1466,8 +1477,8 @@ static void test_syn_unanswered(void **state)
 	assert_int_equal(x->flow_id, e->u.flow.id);
 	assert_from(x, &a, 1);
 	assert_int_equal(x->u.anomaly.aux[0], 3);
-	assert_int_equal(cdir(e)->syns, 3);
-	assert_int_equal(cdir(e)->rto_retx, 2); /* the two SYN retransmissions */
+	assert_int_equal(ctal(e)->syns, 3);
+	assert_int_equal(ctal(e)->rto_retx, 2); /* the two SYN retransmissions */
 	assert_int_equal(e->u.flow.state, WC_TCP_SYN_SENT);
 	assert_int_equal(e->u.flow.end, WC_END_SHUTDOWN);
 	assert_int_equal(e->u.flow.state_us[WC_TCP_SYN_SENT], 3000000);
@@ -1629,7 +1640,7 @@ static void test_rate_limit(void **state)
 	finish();
 
 	const struct wc_event *e = flow_of(&c);
-	assert_int_equal(sdir(e)->zero_win, 15);
+	assert_int_equal(stal(e)->zero_win, 15);
 	expect_anom(WC_ANOM_ZERO_WINDOW, 10);
 	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_ZERO_WINDOW], 15);
 	assert_int_equal(X.wk[0].ctr->anomaly_events_suppressed, 5);
@@ -1696,9 +1707,9 @@ static void test_port_reuse_new_flow(void **state)
 		if (e->kind != WC_EVENT_FLOW)
 			continue;
 		n++;
-		if (cdir(e)->isn == 1000)
+		if (ctal(e)->isn == 1000)
 			first = e;
-		else if (cdir(e)->isn == 900000)
+		else if (ctal(e)->isn == 900000)
 			second = e;
 	}
 	if (n != 2)
@@ -1720,7 +1731,7 @@ static void test_port_reuse_new_flow(void **state)
 	assert_int_equal(second->u.flow.end, WC_END_SHUTDOWN);
 	assert_int_equal(cdir(second)->pkts, 4);
 	assert_int_equal(sdir(second)->pkts, 2);
-	assert_int_equal(cdir(second)->fins + sdir(second)->fins, 0);
+	assert_int_equal(ctal(second)->fins + stal(second)->fins, 0);
 }
 
 /* Two corrupt segments in flight before either is resent (one round trip
