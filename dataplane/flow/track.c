@@ -711,7 +711,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 		    (dir->flags & WC_DIR_ACK_KNOWN) && th->ack == dir->max_ack &&
 		    (dir->flags & WC_DIR_WIN_KNOWN) && !rev->last_probe) {
 			dt->dupacks++;
-			dir->dupack_run++;
+			dir->dupack_run += dir->dupack_run < 255; /* saturates: 256 must not read as 0 */
 			dt->last_dupack_us = now_us;
 		} else if ((fl & TH_ACK) && (!(dir->flags & WC_DIR_ACK_KNOWN) ||
 					      th->ack != dir->max_ack)) {

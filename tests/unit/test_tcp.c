@@ -817,6 +817,32 @@ static void test_fast_retransmission(void **state)
 	assert_int_equal(a->u.anomaly.aux[1], 100);
 }
 
+/* A long recovery: 256 duplicate ACKs (a SACK storm at a large window),
+ * then the hole is resent. Still a fast retransmission: the run of
+ * duplicate ACKs saturates, it does not wrap to 0 (Wireshark counts it in
+ * an int). Real kernel traffic with duplicated super-frames hit this. */
+static void test_fast_retransmission_long_dupack_run(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	handshake(&c, 0);
+	for (int i = 0; i < 5; i++)
+		C_(&c, 2000 + 10 * (uint64_t)i, PA, 100); /* 1001 .. 1501 */
+	xmit(&c, 0, 3000, TF_ACK, 5001, 1101, c.swin, 0, -1, 0);
+	for (int i = 1; i <= 256; i++)
+		xmit(&c, 0, 3000 + 10 * (uint64_t)i, TF_ACK, 5001, 1101, c.swin, 0, -1, 0);
+	xmit(&c, 1, 3000 + 10 * 256 + 40, PA, 1101, 5001, c.cwin, 100, -1, 0);
+	S_(&c, 7000, TF_ACK, 0);
+	finish();
+
+	const struct wc_event *e = flow_of(&c);
+	assert_int_equal(stal(e)->dupacks, 256);
+	assert_int_equal(ctal(e)->fast_retx, 1);
+	assert_int_equal(ctal(e)->rto_retx, 0);
+	expect_anom(WC_ANOM_FAST_RETRANSMISSION, 1);
+}
+
 /* A lower sequence number arriving within the out-of-order threshold is
  * out-of-order, later it is a retransmission. The threshold is the
  * handshake RTT seen at the probe when known (1.5 ms here), else 3 ms. */
@@ -1927,6 +1953,7 @@ int main(void)
 		T(test_rst_after_first_data_midstream),
 		T(test_rto_retransmission),
 		T(test_fast_retransmission),
+		T(test_fast_retransmission_long_dupack_run),
 		T(test_out_of_order),
 		T(test_retransmission_kinds_ws_order),
 		T(test_keepalive),
