@@ -90,9 +90,10 @@ topology() {
 	esac
 }
 
-# scenario NAME TSO IMPAIRMENT WORKLOAD N MUST_HAPPEN [SERVER_ADDRESS]
-scenario() {
-	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 addr=${7:-10.197.0.1}
+# capture NAME TSO IMPAIRMENT WORKLOAD N ADDRESS: run the workload once,
+# captured into $T/NAME.pcap; 1 when the client or the server failed
+capture() {
+	local name=$1 tso=$2 how=$3 work=$4 n=$5 addr=$6 rc=0
 	topology "$tso" "$how"
 	ip netns exec "$NS_S" tcpdump -i "$V_S" -s 128 -U --immediate-mode -n -w "$T/$name.pcap" \
 		"tcp port $PORT" 2>"$T/$name.tcpdump.err" &
@@ -103,12 +104,27 @@ scenario() {
 	local spid=$!
 	wait_for "$T/$name.server" ready
 	timeout 60 ip netns exec "$NS_C" /usr/bin/python3 "$HERE/tcp_peer.py" client "$work" \
-		"$addr" $PORT "$n" || echo "    $name: the client failed"
-	wait "$spid"
+		"$addr" $PORT "$n" >"$T/$name.client" 2>&1 || rc=1
+	wait "$spid" || rc=1
 	sleep 0.3
 	kill -INT "$TCPDUMP_PID" 2>/dev/null
 	wait "$TCPDUMP_PID" 2>/dev/null
 	TCPDUMP_PID=
+	return $rc
+}
+
+# scenario NAME TSO IMPAIRMENT WORKLOAD N MUST_HAPPEN [SERVER_ADDRESS]
+# A workload whose own client or server failed says nothing about the
+# probe (once in ~15 runs the server's recv() returned EFAULT with cloned
+# TSO super-frames, and its death reset the connection): it is run again,
+# once, and the failure shown.
+scenario() {
+	local name=$1 tso=$2 how=$3 work=$4 n=$5 must=$6 addr=${7:-10.197.0.1}
+	if ! capture "$name" "$tso" "$how" "$work" "$n" "$addr"; then
+		echo "    $name: the workload failed, run again: $(tail -1 "$T/$name.server" "$T/$name.client" | tr '\n' ' ')"
+		capture "$name" "$tso" "$how" "$work" "$n" "$addr" ||
+			echo "    $name: the workload failed again: $(tail -1 "$T/$name.server" "$T/$name.client" | tr '\n' ' ')"
+	fi
 	echo "== $name ($work, $how, tso $tso): $(tshark -r "$T/$name.pcap" 2>/dev/null | wc -l) frames"
 	check "$name: wirecheck equals tshark, $must seen" \
 		/usr/bin/python3 "$HERE/check_tcp_kernel.py" "$BUILD" "$T/$name.pcap" "$name" "$must"
