@@ -8,10 +8,12 @@
 # waits in the client's stack until the server ACKs the header, and the
 # server, whose application is waiting for the body, delays that ACK
 # (~40 ms on Linux). tcpdump on the server's veth records it; wirecheck must
-# report the stalls (ack_stall, stall_ms 30..250), classify the veth's TCP
-# checksums as partial (CHECKSUM_PARTIAL crosses a veth) and none as bad,
-# and write a flow record for the connection. The same run with
-# TCP_NODELAY on the client must report no ack_stall.
+# report the stalls: one ack_stall per server ACK that came >= 30 ms after
+# its data (tshark's ack_rtt on the same capture), stall_ms within 1 ms of
+# it; classify the veth's TCP checksums as partial (CHECKSUM_PARTIAL
+# crosses a veth) and none as bad, and write a flow record for the
+# connection. Over IPv4 and IPv6. The same run with TCP_NODELAY on the
+# client must report no ack_stall.
 #
 # usage: test_nagle_netns.sh BUILD_DIR       (root; exit 77 = skipped)
 #        KEEP=1 keeps the captures and outputs (the path is printed).
@@ -30,6 +32,7 @@ skip() {
 [ "$(id -u)" -eq 0 ] || skip "not root"
 command -v ip >/dev/null || skip "iproute2 (ip) not installed"
 command -v tcpdump >/dev/null || skip "tcpdump not installed"
+command -v tshark >/dev/null || { echo "FAIL: tshark (the capture's truth) not installed: scripts/setup.sh"; exit 1; }
 [ -x "$WC" ] || { echo "FAIL: $WC not built"; exit 1; }
 
 NS_S="wcnagle-s-$$"
@@ -53,6 +56,8 @@ ip link add "$V_S" netns "$NS_S" type veth peer name "$V_C" netns "$NS_C" ||
 	skip "cannot create a veth pair"
 ip -n "$NS_S" addr add 10.199.0.1/24 dev "$V_S"
 ip -n "$NS_C" addr add 10.199.0.2/24 dev "$V_C"
+ip -n "$NS_S" addr add fd00:199::1/64 dev "$V_S" nodad
+ip -n "$NS_C" addr add fd00:199::2/64 dev "$V_C" nodad
 for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_S" link set "$V_S" up
 ip -n "$NS_C" link set "$V_C" up
@@ -61,10 +66,10 @@ cat >"$T/server.py" <<'PY'
 # Reads a request (header up to the blank line, then Content-Length bytes),
 # answers it; N times on one connection.
 import socket, sys
-n, port = int(sys.argv[1]), int(sys.argv[2])
-ls = socket.socket()
+n, port, addr = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ls = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("10.199.0.1", port))
+ls.bind((addr, port))
 ls.listen(1)
 print("ready", flush=True)
 c, _ = ls.accept()
@@ -85,8 +90,8 @@ PY
 cat >"$T/client.py" <<'PY'
 # write(header), write(body), read(response), N times; argv[3] = nodelay.
 import socket, sys, time
-n, port, nodelay = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
-s = socket.create_connection(("10.199.0.1", port))
+n, port, nodelay, addr = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
+s = socket.create_connection((addr, port))
 if nodelay:
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 body = b'{"sku":"A-1022","qty":3}'
@@ -103,17 +108,18 @@ print("client port %d, %d cycles in %.1f ms" % (s.getsockname()[1], n,
 s.close()
 PY
 
-# run_capture NAME NODELAY: traffic captured into $T/NAME.pcap
+# run_capture NAME NODELAY ADDRESS: traffic to the server at ADDRESS (IPv4
+# or IPv6) captured into $T/NAME.pcap
 run_capture() {
-	local name=$1 nodelay=$2
+	local name=$1 nodelay=$2 addr=$3
 	ip netns exec "$NS_S" tcpdump -i "$V_S" -s 256 -U --immediate-mode -n -w "$T/$name.pcap" \
 		"tcp port $PORT" 2>"$T/$name.tcpdump.err" &
 	TCPDUMP_PID=$!
 	wait_for "$T/$name.tcpdump.err" "listening on"
-	ip netns exec "$NS_S" /usr/bin/python3 "$T/server.py" "$N" "$PORT" >"$T/$name.server" &
+	ip netns exec "$NS_S" /usr/bin/python3 "$T/server.py" "$N" "$PORT" "$addr" >"$T/$name.server" &
 	local spid=$!
 	wait_for "$T/$name.server" ready
-	timeout 10 ip netns exec "$NS_C" /usr/bin/python3 "$T/client.py" "$N" "$PORT" "$nodelay" \
+	timeout 10 ip netns exec "$NS_C" /usr/bin/python3 "$T/client.py" "$N" "$PORT" "$nodelay" "$addr" \
 		>"$T/$name.client" || echo "client failed"
 	wait "$spid"
 	sleep 0.3
@@ -133,16 +139,18 @@ check() {
 		echo "FAIL $name: wirecheck exit $rc: $(tail -3 "$T/$name.wc")"
 		return 1
 	fi
-	# a second opinion on the capture itself: server ACKs that came >= 30 ms
-	# after the data they acknowledge (tells a quiet kernel from a miss)
-	if command -v tshark >/dev/null; then
-		echo "  capture: $(tshark -n -r "$T/$name.pcap" -Y \
-			"tcp.srcport == $PORT && tcp.len == 0 && tcp.analysis.ack_rtt >= 0.030" \
-			-T fields -e frame.number 2>/dev/null | wc -l) delayed server ACKs >= 30 ms (tshark)"
-	fi
-	/usr/bin/python3 - "$T/$name.out/events.json" "$mode" "$N" "$PORT" "$T/$name.client" <<'PY'
+	# the truth, from the capture itself: the server's pure ACKs that came
+	# >= 30 ms after the data they acknowledge (tshark's ack_rtt), each one
+	# a stall the client's held-back write waited out
+	tshark -n -r "$T/$name.pcap" -Y \
+		"tcp.srcport == $PORT && tcp.len == 0 && tcp.analysis.ack_rtt >= 0.030" \
+		-T fields -e tcp.analysis.ack_rtt >"$T/$name.truth" 2>/dev/null
+	echo "  capture: $(wc -l <"$T/$name.truth") delayed server ACKs >= 30 ms (tshark)"
+	/usr/bin/python3 - "$T/$name.out/events.json" "$mode" "$N" "$PORT" "$T/$name.client" \
+		"$T/$name.truth" <<'PY'
 import json, sys
 path, mode, n, port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+truth = sorted(float(l) * 1000 for l in open(sys.argv[6]) if l.strip())
 cport = int(open(sys.argv[5]).read().split()[2].rstrip(","))
 ev = [json.loads(l) for l in open(path)]
 stats = [e for e in ev if e.get("event_type") == "stats"][-1]
@@ -161,6 +169,11 @@ if mode == "nagle":
     for v in ms:
         if not isinstance(v, (int, float)) or not 30 <= v <= 250:
             bad.append("stall_ms %r not in 30..250" % (v,))
+    # one event per delayed ACK in the capture, each within 1 ms of it
+    got = sorted(v for v in ms if isinstance(v, (int, float)))
+    if len(got) != len(truth) or any(abs(a - b) > 1.0 for a, b in zip(got, truth)):
+        bad.append("stall_ms %s, the capture's delayed ACKs %s ms (want one each, "
+                   "within 1 ms)" % (got, [round(t, 3) for t in truth]))
 else:
     if stalls or stats.get("anomalies", {}).get("ack_stall", 0):
         bad.append("TCP_NODELAY: %d ack_stall events (want 0)" % len(stalls))
@@ -169,7 +182,7 @@ if tcp.get("bad", 0) != 0:
 if tcp.get("partial", 0) == 0:
     bad.append("no partial TCP checksum (veth offload: want partial)")
 if len(flows) != 1:
-    bad.append("%d flow records for 10.199.0.2:%d -> 10.199.0.1:%d (want 1)"
+    bad.append("%d flow records for client port %d -> %d (want 1)"
                % (len(flows), cport, port))
 elif flows[0]["flow"].get("pkts_toserver", 0) < 2 * n:
     bad.append("flow record: pkts_toserver %s < %d" % (flows[0]["flow"].get("pkts_toserver"),
@@ -181,9 +194,11 @@ PY
 }
 
 fail=0
-run_capture nagle 0
+run_capture nagle 0 10.199.0.1
 if check nagle nagle; then echo "PASS Nagle on: ack_stall reported"; else echo "FAIL Nagle on"; fail=1; fi
-run_capture nodelay 1
+run_capture nagle6 0 fd00:199::1
+if check nagle6 nagle; then echo "PASS Nagle on, IPv6: ack_stall reported"; else echo "FAIL Nagle on, IPv6"; fail=1; fi
+run_capture nodelay 1 10.199.0.1
 if check nodelay nodelay; then echo "PASS TCP_NODELAY: no ack_stall"; else echo "FAIL TCP_NODELAY"; fail=1; fi
 [ "$fail" -eq 0 ] && echo "nagle-netns: PASS" || echo "nagle-netns: FAIL"
 exit "$fail"
