@@ -50,17 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$NS_S" || skip "ip netns add failed (no CAP_SYS_ADMIN?)"
-ip netns add "$NS_C" || skip "ip netns add failed"
-ip link add "$V_S" netns "$NS_S" type veth peer name "$V_C" netns "$NS_C" ||
-	skip "cannot create a veth pair"
-ip -n "$NS_S" addr add 10.199.0.1/24 dev "$V_S"
-ip -n "$NS_C" addr add 10.199.0.2/24 dev "$V_C"
-ip -n "$NS_S" addr add fd00:199::1/64 dev "$V_S" nodad
-ip -n "$NS_C" addr add fd00:199::2/64 dev "$V_C" nodad
-for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_S" link set "$V_S" up
-ip -n "$NS_C" link set "$V_C" up
+why=$(netns_pair "$NS_S" "$NS_C" "$V_S" "$V_C" 10.199.0) || skip "$why (no CAP_SYS_ADMIN?)"
 
 cat >"$T/server.py" <<'PY'
 # Reads a request (header up to the blank line, then Content-Length bytes),

@@ -60,16 +60,8 @@ trap 'exit 1' INT TERM
 topology() {
 	local tso=$1 how=$2
 	teardown
-	ip netns add "$NS_S" && ip netns add "$NS_C" || skip "ip netns add failed"
-	ip link add "$V_S" netns "$NS_S" type veth peer name "$V_C" netns "$NS_C" ||
-		skip "cannot create a veth pair"
-	ip -n "$NS_S" addr add 10.197.0.1/24 dev "$V_S"
-	ip -n "$NS_C" addr add 10.197.0.2/24 dev "$V_C"
-	ip -n "$NS_S" addr add fd00:197::1/64 dev "$V_S" nodad
-	ip -n "$NS_C" addr add fd00:197::2/64 dev "$V_C" nodad
-	for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
-	ip -n "$NS_S" link set "$V_S" up
-	ip -n "$NS_C" link set "$V_C" up
+	local why
+	why=$(netns_pair "$NS_S" "$NS_C" "$V_S" "$V_C" 10.197.0) || skip "$why"
 	ip netns exec "$NS_C" ethtool -K "$V_C" tso "$tso" gso "$tso" >/dev/null 2>&1
 	ip netns exec "$NS_S" ethtool -K "$V_S" gro off >/dev/null 2>&1
 	tc -n "$NS_C" qdisc add dev "$V_C" root tbf rate 100mbit burst 32k latency 20ms ||
