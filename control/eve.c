@@ -214,6 +214,7 @@ static void dir_counters(struct wc_json *j, const char *key, const struct wc_flo
 	json_u64(j, "retransmissions", d->retx);
 	json_u64(j, "fast_retransmissions", d->fast_retx);
 	json_u64(j, "rto_retransmissions", d->rto_retx);
+	json_u64(j, "spurious_retransmissions", d->spurious_retx);
 	json_u64(j, "out_of_order", d->ooo);
 	json_u64(j, "dup_acks", d->dupacks);
 	json_u64(j, "zero_windows", d->zero_win);
@@ -301,6 +302,7 @@ static void write_flow(FILE *out, const struct wc_event *e, uint64_t seq, const 
 		json_u64(&j, "retransmissions", ct->retx + st->retx);
 		json_u64(&j, "fast_retransmissions", ct->fast_retx + st->fast_retx);
 		json_u64(&j, "rto_retransmissions", ct->rto_retx + st->rto_retx);
+		json_u64(&j, "spurious_retransmissions", ct->spurious_retx + st->spurious_retx);
 		json_u64(&j, "out_of_order", ct->ooo + st->ooo);
 		json_u64(&j, "dup_acks", ct->dupacks + st->dupacks);
 		json_u64(&j, "zero_windows", ct->zero_win + st->zero_win);

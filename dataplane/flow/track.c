@@ -741,6 +741,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			}
 			if (kind != WC_ANOM_COUNT) {
 				dt->retx++;
+				dt->spurious_retx += (uint32_t)acked;
 				if (kind == WC_ANOM_FAST_RETRANSMISSION)
 					dt->fast_retx++;
 				else

@@ -129,6 +129,7 @@ struct wc_flow_tally {
 	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
 	uint32_t zero_win, zwp, keepalive, window_full;
 	uint32_t csum_bad, csum_partial;
+	uint32_t spurious_retx; /* of retx: bytes already acknowledged */
 };
 _Static_assert(sizeof(struct wc_flow_tally) == 88, "tally size");
 

@@ -126,8 +126,8 @@ scenario loss-after-probe off tc/drop bulk 4000000 fast_retransmissions,dup_acks
 scenario loss-before-probe off xdp/drop bulk 4000000 retransmissions,dup_acks
 scenario loss-after-probe-ipv6 off tc/drop bulk 3000000 fast_retransmissions,dup_acks fd00:197::1
 scenario loss-before-probe-ipv6 off xdp/drop bulk 3000000 retransmissions fd00:197::1
-scenario late-duplicates off tc/dup_late bulk 2000000 spurious
-scenario wire-duplicates-tso on tc/dup_wire bulk 4000000 spurious
+scenario late-duplicates off tc/dup_late bulk 2000000 spurious_retransmissions
+scenario wire-duplicates-tso on tc/dup_wire bulk 4000000 retransmissions
 scenario rr-loss-after-probe off tc/drop rr 400 rto_retransmissions
 scenario slow-reader off none slow 300000 zero_windows,window_full
 scenario keepalives off none ka 3 keepalives

@@ -218,6 +218,7 @@ TSHARK_TCP = {
     "rto_retransmissions": "(tcp.analysis.retransmission || tcp.analysis.spurious_retransmission)"
                            " && !tcp.analysis.fast_retransmission",
     "window_full": "tcp.analysis.window_full",
+    "spurious_retransmissions": "tcp.analysis.spurious_retransmission",
 }
 
 

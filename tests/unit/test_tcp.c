@@ -941,11 +941,13 @@ static void test_retransmission_kinds_ws_order(void **state)
 	const struct wc_event *r = anom(WC_ANOM_RTO_RETRANSMISSION, 0);
 	assert_int_equal(r->pcap_cnt, fr);
 	assert_int_equal(r->u.anomaly.aux[2], 1); /* spurious: already acknowledged */
+	assert_int_equal(ctal(e)->spurious_retx, 1);
 
 	e = flow_of(&b);
 	assert_int_equal(ctal(e)->retx, 1); /* the resend at 200 ms */
 	assert_int_equal(ctal(e)->ooo, 1);
 	assert_int_equal(cdir(e)->next_seq, 1301);
+	assert_int_equal(ctal(e)->spurious_retx, 0);
 	assert_int_equal(anom(WC_ANOM_RTO_RETRANSMISSION, 1)->u.anomaly.aux[2], 0);
 
 	e = flow_of(&p);
