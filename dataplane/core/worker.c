@@ -52,7 +52,8 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 			.syn_timeout_ns = cfg->syn_timeout_ns,
 			.closed_timeout_ns = cfg->closed_timeout_ns,
 			.other_timeout_ns = cfg->other_timeout_ns,
-			.ack_stall_ns = cfg->ack_stall_ns ? cfg->ack_stall_ns : 30000000ull,
+			.ack_stall_us = (uint32_t)((cfg->ack_stall_ns ? cfg->ack_stall_ns
+								: 30000000ull) / 1000),
 		};
 		int r = wc_track_init(w, wc_shm_flows(hdr, id), wc_shm_flow_index(hdr, id),
 				      hdr->flow_capacity, hdr->flow_index_size, &tc);

@@ -833,7 +833,7 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			}
 			if ((rev->timers & WC_TM_STALL) && seq_le(rev->stall_end, ack)) {
 				uint32_t delay = now_us - rev->stall_us;
-				if (delay >= w->track.cfg.ack_stall_ns / 1000 && !th->payload_len) {
+				if (delay >= w->track.cfg.ack_stall_us && !th->payload_len) {
 					rev->timers |= WC_TM_STALL_ACK;
 					rev->stall_ack_us = now_us;
 					rt->stall_delay_us = delay;

@@ -23,7 +23,8 @@ struct wc_track_cfg {
 	uint64_t syn_timeout_ns;  /* opening (SYN seen, not established) */
 	uint64_t closed_timeout_ns; /* after FIN/RST */
 	uint64_t other_timeout_ns;  /* UDP, ICMP, other protocols */
-	uint64_t ack_stall_ns;    /* ack_stall threshold (30 ms) */
+	uint32_t ack_stall_us;    /* ack_stall threshold (30 ms), in the direction
+				   * timers' unit (flow.h) */
 };
 
 #define WC_PENDING_SYN_SLOTS 4096
