@@ -10,7 +10,7 @@ import json, os, shutil, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from run_replay import TSHARK_TCP, tcp_sum, tshark_count  # noqa: E402
+from run_replay import tshark_pairs  # noqa: E402
 
 
 def dotted(obj, path):
@@ -56,9 +56,7 @@ def main():
                     if dotted(stats, k) != v:
                         errs.append("stats %s: want %s got %s" % (k, v, dotted(stats, k)))
                 cmp = []
-                for k in exp.get("tshark", []):
-                    ours = tcp_sum(flows, k)
-                    theirs = tshark_count(path, TSHARK_TCP[k])
+                for k, ours, theirs in tshark_pairs(path, exp.get("tshark", []), flows):
                     cmp.append("%s %d/%d" % (k, ours, theirs))
                     if ours != theirs:
                         errs.append("%s: wirecheck %d, tshark %d" % (k, ours, theirs))

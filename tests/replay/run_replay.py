@@ -235,19 +235,22 @@ def tcp_sum(flow_events, key):
     return sum((f.get("tcp") or {}).get(key) or 0 for f in flow_events)
 
 
+def tshark_pairs(path, counters, flow_events):
+    """(counter, wirecheck's sum over the flow records, tshark's frame count
+    on PATH) for each TSHARK_TCP counter named: the one comparison the
+    replay, corpus and kernel tests make."""
+    return [(k, tcp_sum(flow_events, k), tshark_count(path, TSHARK_TCP[k])) for k in counters]
+
+
 def compare_tshark(path, counters, flow_events):
     """The sums of the flow records' tcp counters must equal tshark's
     tcp.analysis.* frame counts on the same capture, measured now."""
-    problems = []
-    for k in counters:
-        try:
-            theirs = tshark_count(path, TSHARK_TCP[k])
-        except (OSError, subprocess.CalledProcessError) as e:
-            return ["tshark comparison impossible (%s): scripts/setup.sh installs tshark" % e]
-        ours = tcp_sum(flow_events, k)
-        if ours != theirs:
-            problems.append("tshark_tcp.%s: wirecheck %d, tshark %d" % (k, ours, theirs))
-    return problems
+    try:
+        pairs = tshark_pairs(path, counters, flow_events)
+    except (OSError, subprocess.CalledProcessError) as e:
+        return ["tshark comparison impossible (%s): scripts/setup.sh installs tshark" % e]
+    return ["tshark_tcp.%s: wirecheck %d, tshark %d" % (k, ours, theirs)
+            for k, ours, theirs in pairs if ours != theirs]
 
 
 def informative(exp, stats):
