@@ -89,7 +89,7 @@ static int same_frame(const struct serve_out *o, const struct wc_event *e, uint3
 {
 	return snap && o->evidence_frames && o->last_snap && e->worker == o->last_worker &&
 	       e->pcap_cnt == o->last_pcap_cnt && e->ts_ns == o->last_ts_ns &&
-	       snap == o->last_snap && !memcmp(e->data, o->last_data, snap);
+	       snap == o->last_snap && !memcmp(e->u.data, o->last_data, snap);
 }
 
 static uint32_t snap_of(const struct wc_event *e)
@@ -130,7 +130,7 @@ static void write_event(struct serve_out *o, const struct wc_event *e, uint64_t 
 	uint32_t snap = snap_of(e);
 	if (e->kind == WC_EVENT_PACKET) {
 		/* a packet of the flow before the anomaly that follows */
-		uint64_t frame = serve_evidence_write(o, e->ts_ns, snap, e->wirelen, e->data);
+		uint64_t frame = serve_evidence_write(o, e->ts_ns, snap, e->wirelen, e->u.data);
 		o->last_snap = 0; /* the last frame is no anomaly's own now */
 		if (o->n_ctx < WC_EVIDENCE_CONTEXT_MAX)
 			o->ctx[o->n_ctx++] = frame;
@@ -145,14 +145,14 @@ static void write_event(struct serve_out *o, const struct wc_event *e, uint64_t 
 		memcpy(ev.context, o->last_ctx, sizeof(ev.context));
 	} else {
 		if (snap)
-			ev.frame = serve_evidence_write(o, e->ts_ns, snap, e->wirelen, e->data);
+			ev.frame = serve_evidence_write(o, e->ts_ns, snap, e->wirelen, e->u.data);
 		ev.n_context = o->n_ctx;
 		memcpy(ev.context, o->ctx, sizeof(ev.context));
 		o->last_worker = e->worker;
 		o->last_pcap_cnt = e->pcap_cnt;
 		o->last_ts_ns = e->ts_ns;
 		o->last_snap = snap;
-		memcpy(o->last_data, e->data, snap);
+		memcpy(o->last_data, e->u.data, snap);
 		o->last_n_ctx = o->n_ctx;
 		memcpy(o->last_ctx, o->ctx, sizeof(o->last_ctx));
 	}

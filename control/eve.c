@@ -226,7 +226,8 @@ static void dir_counters(struct wc_json *j, const char *key, const struct wc_flo
 	json_u64(j, "rst", d->rsts);
 	json_u64(j, "ecn_ect", d->ecn_ect);
 	json_u64(j, "ecn_ce", d->ecn_ce);
-	json_u64(j, "ece_cwr", d->ecn_ece);
+	json_u64(j, "ece", d->ece);
+	json_u64(j, "cwr", d->cwr);
 	json_obj_end(j);
 }
 
@@ -310,6 +311,12 @@ static void write_flow(FILE *out, const struct wc_event *e, uint64_t seq, const 
 		json_u64(&j, "keepalives", ct->keepalive + st->keepalive);
 		json_u64(&j, "window_full", ct->window_full + st->window_full);
 		json_u64(&j, "rsts", ct->rsts + st->rsts);
+		/* what the handshake negotiated: ECN marks and echoes counted
+		 * per direction below */
+		json_str(&j, "ecn", (f->flags & WC_FLOW_ACCECN)        ? "accecn"
+				    : (f->flags & WC_FLOW_ECN_CLASSIC) ? "rfc3168"
+				    : (f->flags & WC_FLOW_ECN_SETUP)   ? "refused"
+								       : "none");
 		json_u64(&j, "ack_stalls", f->ack_stalls);
 		json_double(&j, "max_ack_stall_ms", (double)f->max_ack_stall_us / 1000.0);
 		if (f->ttfb_us == UINT32_MAX)

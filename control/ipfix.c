@@ -167,8 +167,15 @@ static uint16_t tcp_flags(const struct wc_flow *f, unsigned side)
 		v |= 0x04;
 	if (d->flags & WC_DIR_ACK_KNOWN)
 		v |= 0x10;
-	if (t->ecn_ece)
+	/* ECE and CWR: seen after the handshake, or in this side's SYN
+	 * (the client's asks for ECN with both, an RFC 3168 server's SYN-ACK
+	 * agrees with ECE) */
+	int asked = side == f->client && (f->flags & WC_FLOW_ECN_SETUP);
+	if (t->ece || asked ||
+	    (side != f->client && (f->flags & WC_FLOW_ECN_CLASSIC)))
 		v |= 0x40;
+	if (t->cwr || asked)
+		v |= 0x80;
 	return v;
 }
 

@@ -243,7 +243,7 @@ static struct wc_event *anomaly_reserve(struct wc_worker *w, enum wc_anomaly t,
 	}
 	*n_ctx = n;
 	struct wc_event *e = wc_ring_slot(w->shm, *head + n);
-	memset(e, 0, offsetof(struct wc_event, data));
+	memset(e, 0, offsetof(struct wc_event, u.data));
 	e->kind = WC_EVENT_ANOMALY;
 	e->worker = w->id;
 	e->flow_id = flow;
@@ -296,7 +296,7 @@ static void context_fill(struct wc_worker *w, uint64_t head, const uint32_t *slo
 	for (unsigned i = 0; i < n; i++) {
 		const struct wc_hist_entry *h = &w->hist.ent[slots[i]];
 		struct wc_event *c = wc_ring_slot(w->shm, head + i);
-		memset(c, 0, offsetof(struct wc_event, data));
+		memset(c, 0, offsetof(struct wc_event, u.data));
 		c->kind = WC_EVENT_PACKET;
 		c->worker = w->id;
 		c->flow_id = flow;
@@ -305,7 +305,7 @@ static void context_fill(struct wc_worker *w, uint64_t head, const uint32_t *slo
 		c->caplen = h->snap;
 		c->wirelen = h->wirelen;
 		c->snap_len = h->snap;
-		memcpy(c->data, h->data, h->snap);
+		memcpy(c->u.data, h->data, h->snap);
 		wc_history_mark_exported(&w->hist, slots[i]);
 	}
 }
@@ -339,7 +339,7 @@ void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomal
 	e->caplen = p->caplen;
 	e->wirelen = p->wirelen;
 	e->snap_len = p->caplen < WC_EVENT_SNAP ? p->caplen : WC_EVENT_SNAP;
-	memcpy(e->data, p->data, e->snap_len);
+	memcpy(e->u.data, p->data, e->snap_len);
 	if (p == w->cur_pkt)
 		w->cur_exported = 1;
 	anomaly_commit(w);
@@ -415,7 +415,7 @@ void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f)
 	struct wc_event *e = event_slot(w);
 	if (!e)
 		return;
-	memset(e, 0, offsetof(struct wc_event, data));
+	memset(e, 0, offsetof(struct wc_event, u.data));
 	e->kind = WC_EVENT_FLOW;
 	e->worker = w->id;
 	e->seq = w->event_seq++;

@@ -75,6 +75,7 @@ int wc_decode_tcp(struct wc_pkt *p, const uint8_t *h, uint32_t avail,
 	t->ack = wc_rd32(h + 8);
 	t->doff = (uint8_t)((h[12] >> 4) * 4);
 	t->flags = h[13];
+	t->ae = h[12] & 1;
 	t->win = wc_rd16(h + 14);
 	if (t->doff < TCP_MIN_HLEN || t->doff > seglen)
 		return wc_pkt_malformed(p, WC_MAL_TCP_DOFF);

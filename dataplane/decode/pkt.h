@@ -87,6 +87,7 @@ struct wc_tcp_info {
 	uint8_t sack_perm;
 	uint8_t has_ts;
 	uint8_t nsack;
+	uint8_t ae;         /* the AE (ex-NS) bit, RFC 9768's third ACE bit */
 	uint32_t ts_val, ts_ecr;
 	uint32_t sack[WC_MAX_SACK][2];
 };

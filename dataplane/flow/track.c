@@ -213,8 +213,7 @@ static void set_state(struct wc_flow *f, unsigned st, uint64_t now)
 {
 	if (f->state == st)
 		return;
-	uint64_t us = now > f->state_since_ns ? (now - f->state_since_ns) / 1000 : 0;
-	f->state_us[f->state] += us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	f->state_us[f->state] += now > f->state_since_ns ? (now - f->state_since_ns) / 1000 : 0;
 	f->state = (uint8_t)st;
 	f->state_since_ns = now;
 	if (st == WC_TCP_ESTABLISHED)
@@ -639,11 +638,27 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 
 	const struct wc_ip_layer *ip = &p->ip[idx];
 	if ((ip->tos & 3) == 3)
-		dt->ecn_ce += dt->ecn_ce < 255;
+		dt->ecn_ce++;
 	else if (ip->tos & 3)
-		dt->ecn_ect += dt->ecn_ect < 255;
-	if (fl & (TH_ECE | TH_CWR))
-		dt->ecn_ece += dt->ecn_ece < 255;
+		dt->ecn_ect++;
+	if (fl & TH_SYN) {
+		/* ECN negotiation (RFC 3168 §6.1.1; AccECN, RFC 9768 §3.1.1:
+		 * its SYN sets AE, CWR and ECE, and a SYN-ACK agreeing to it
+		 * sets AE or CWR, where an RFC 3168 one sets ECE alone) */
+		if (!(fl & TH_ACK)) {
+			if ((fl & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR))
+				f->flags |= WC_FLOW_ECN_SETUP;
+		} else if (f->flags & WC_FLOW_ECN_SETUP) {
+			if (th->ae || (fl & TH_CWR))
+				f->flags |= WC_FLOW_ACCECN;
+			else if (fl & TH_ECE)
+				f->flags |= WC_FLOW_ECN_CLASSIC;
+		}
+	} else if (!(f->flags & WC_FLOW_ACCECN)) {
+		/* congestion echoed, and the sender's reaction */
+		dt->ece += !!(fl & TH_ECE);
+		dt->cwr += !!(fl & TH_CWR);
+	}
 
 	/* a SYN repeating the ISN already seen is a retransmission; a SYN with
 	 * a new ISN is a new attempt (port reuse, SYN floods) */
@@ -1072,8 +1087,7 @@ static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why)
 {
 	struct wc_worker *w = arg;
 	uint64_t end_ns = f->last_ns;
-	uint64_t us = end_ns > f->state_since_ns ? (end_ns - f->state_since_ns) / 1000 : 0;
-	f->state_us[f->state] += us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	f->state_us[f->state] += end_ns > f->state_since_ns ? (end_ns - f->state_since_ns) / 1000 : 0;
 	f->state_since_ns = end_ns;
 	f->end = (uint8_t)why;
 

@@ -123,15 +123,19 @@ struct wc_flow_tally {
 	uint32_t last_dupack_us; /* as the times of struct wc_flow_dir */
 	uint32_t stall_delay_us; /* the late ACK's delay */
 	uint64_t first_data_ns;  /* valid with WC_TM_DATA */
-	uint8_t ecn_ect, ecn_ce, ecn_ece; /* saturating marks seen */
-	uint8_t pad;
 	uint32_t syns, fins, rsts;
 	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
 	uint32_t zero_win, zwp, keepalive, window_full;
 	uint32_t csum_bad, csum_partial;
 	uint32_t spurious_retx; /* of retx: bytes already acknowledged */
+	/* ECN (RFC 3168): IP packets marked ECT(0)/ECT(1) and CE; segments
+	 * after the handshake with ECE and with CWR set (the SYNs' are the
+	 * negotiation, WC_FLOW_ECN_*; on an AccECN flow the three bits are a
+	 * counter, not flags, and are not counted) */
+	uint32_t ecn_ect, ecn_ce, ece, cwr;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct wc_flow_tally) == 88, "tally size");
+_Static_assert(sizeof(struct wc_flow_tally) == 104, "tally size");
 
 /* Packet time in the microseconds the direction timers use. */
 static inline uint32_t wc_flow_us(uint64_t ns)
@@ -148,6 +152,9 @@ enum wc_flow_flags {
 	WC_FLOW_EVICTED = 1 << 5,
 	WC_FLOW_ESTABLISHED_ONCE = 1 << 6,
 	WC_FLOW_CLIENT_BY_SYNACK = 1 << 7, /* no SYN: its SYN-ACK's receiver */
+	WC_FLOW_ECN_SETUP = 1 << 8,      /* a SYN asked for ECN (ECE and CWR set) */
+	WC_FLOW_ECN_CLASSIC = 1 << 9,    /* its SYN-ACK agreed to RFC 3168 ECN */
+	WC_FLOW_ACCECN = 1 << 10,        /* its SYN-ACK agreed to AccECN (RFC 9768) */
 };
 
 /* Cache layout: a table entry starts on a 64-byte boundary (the shared
@@ -195,11 +202,14 @@ struct wc_flow {
 	};
 	uint64_t synack_ns;
 	uint32_t ttfb_us;                            /* UINT32_MAX = unknown */
-	uint32_t state_us[WC_TCP_STATE_COUNT];
-	/* 512 bytes: a whole number of lines */
+	uint32_t pad3;
+	/* time in each state: 64 bits, as a connection can stay established
+	 * (or half-closed) for longer than 2^32 us, 71.6 minutes */
+	uint64_t state_us[WC_TCP_STATE_COUNT];
+	/* 576 bytes: a whole number of lines */
 };
 
-_Static_assert(sizeof(struct wc_flow) == 512, "entry size");
+_Static_assert(sizeof(struct wc_flow) == 576, "entry size");
 _Static_assert(sizeof(struct wc_flow) % 64 == 0, "entries are whole cache lines");
 _Static_assert(__builtin_offsetof(struct wc_flow, last_ns) + 8 <= 64,
 	       "lookup and per-packet bookkeeping share the first line");

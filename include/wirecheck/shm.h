@@ -43,7 +43,7 @@
 #include "flow.h"
 
 #define WC_SHM_MAGIC 0x4b43484345524957ULL /* "WIRECHCK" little-endian */
-#define WC_SHM_ABI_VERSION 9u
+#define WC_SHM_ABI_VERSION 10u
 #define WC_MAX_WORKERS 32
 #define WC_EVENT_SNAP 384    /* bytes of the packet kept in an event */
 #define WC_EVIDENCE_CONTEXT_MAX 16 /* packets published before an anomaly */
@@ -245,19 +245,21 @@ struct wc_event {
 	uint64_t ts_ns;
 	uint64_t pcap_cnt; /* 1-based frame number, 0 when live */
 	uint64_t flow_id;
-	union {
-		struct wc_anomaly_detail anomaly;
-		struct wc_flow flow; /* a copy of the entry as it ended */
-	} u;
 	uint32_t caplen; /* of the original frame */
 	uint32_t wirelen;
-	uint32_t snap_len; /* bytes of it in data[] */
+	uint32_t snap_len; /* bytes of it in u.data[] */
 	uint32_t n_context; /* ANOMALY: WC_EVENT_PACKET records right before it */
 	/* ANOMALY and FLOW: the worker's count of events before this one
 	 * (PACKET records and dropped events take no number), so a gap or a
 	 * repeat of (worker, seq) in events.json shows */
 	uint64_t seq;
-	uint8_t data[WC_EVENT_SNAP];
+	union {
+		struct { /* ANOMALY (data: its packet), PACKET (data only) */
+			struct wc_anomaly_detail anomaly;
+			uint8_t data[WC_EVENT_SNAP];
+		};
+		struct wc_flow flow; /* FLOW: a copy of the entry as it ended */
+	} u;
 } __attribute__((aligned(WC_CACHE_LINE)));
 
 #define WC_TOP_FLOWS 16
@@ -275,7 +277,7 @@ struct wc_worker_shm {
 
 _Static_assert(sizeof(struct wc_counters) % WC_CACHE_LINE == 0, "counters");
 _Static_assert(sizeof(struct wc_sender) == 64, "sender tally is one line");
-_Static_assert(sizeof(struct wc_event) == 1024, "event record size is ABI");
+_Static_assert(sizeof(struct wc_event) == 704, "event record size is ABI");
 _Static_assert(sizeof(struct wc_shm_header) <= 4096, "header fits a page");
 _Static_assert(sizeof(struct wc_worker_shm) % WC_CACHE_LINE == 0, "worker");
 

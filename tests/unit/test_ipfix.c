@@ -236,6 +236,7 @@ static void flow_v4(struct wc_flow *f, uint64_t id)
 	f->rtt_sum_us = 4000;
 	f->rtt_min_us = 700;
 	f->rtt_max_us = 1600;
+	f->flags = WC_FLOW_ECN_SETUP | WC_FLOW_ECN_CLASSIC; /* RFC 3168 ECN agreed */
 	struct wc_flow_dir *cs = &f->dir[1], *sc = &f->dir[0];
 	struct wc_flow_tally *ct = &f->tally[1], *st = &f->tally[0];
 	cs->pkts = 10;
@@ -259,6 +260,8 @@ static void flow_v4(struct wc_flow *f, uint64_t id)
 	st->zero_win = 4;
 	st->dupacks = 1;
 	st->csum_bad = 1;
+	st->ece = 2;
+	ct->cwr = 1;
 }
 
 /* A UDP flow over IPv6, client on key side 0, no RTT, no handshake. */
@@ -365,7 +368,8 @@ static void test_templates_and_record(void **state)
 	assert_int_equal(value(r, 0, 136), 3); /* end of flow detected */
 	assert_int_equal(value(r, 0, 2), 10);
 	assert_int_equal(value(r, 0, 1), 798);
-	assert_int_equal(value(r, 0, 6), 0x13); /* client: SYN FIN ACK */
+	/* client: SYN FIN ACK, and its SYN's ECE CWR (asking for ECN) */
+	assert_int_equal(value(r, 0, 6), 0xd3);
 	assert_int_equal(value(r, 29305, 2), 5);
 	assert_int_equal(value(r, 29305, 1), 3226);
 	assert_int_equal(value(r, 32473, IPFIX_WC_CHECKSUM_BAD), 6);

@@ -46,7 +46,8 @@
 #define MS 1000ull                /* in us */
 #define SEC 1000000ull            /* in us */
 
-enum { TF_FIN = 0x01, TF_SYN = 0x02, TF_RST = 0x04, TF_PSH = 0x08, TF_ACK = 0x10 };
+enum { TF_FIN = 0x01, TF_SYN = 0x02, TF_RST = 0x04, TF_PSH = 0x08, TF_ACK = 0x10,
+       TF_ECE = 0x40, TF_CWR = 0x80 };
 #define PA (TF_PSH | TF_ACK)
 
 /* ------------------------------------------------------------------ */
@@ -195,6 +196,8 @@ struct seg {
 	int bad;      /* corrupt the TCP checksum */
 	int ts;       /* timestamps option (RFC 7323) with tsval / tsecr */
 	uint32_t tsval, tsecr;
+	uint8_t ecn;  /* the IP header's ECN field: 1, 2 = ECT, 3 = CE */
+	uint8_t ae;   /* the AE bit (AccECN) */
 };
 
 static const uint8_t MAC_A[6] = {0x02, 0, 0, 0, 0, 0x0a};
@@ -214,6 +217,7 @@ static uint8_t *build_frame(const struct seg *s, uint32_t *len)
 	uint8_t *ip = b + 14;
 	if (s->fam == 4) {
 		ip[0] = 0x45;
+		ip[1] = s->ecn;
 		wr16(ip + 2, (uint16_t)(20 + tcplen));
 		wr16(ip + 4, (uint16_t)(s->seq ^ s->sp)); /* id */
 		wr16(ip + 6, 0x4000);                     /* DF */
@@ -223,7 +227,7 @@ static uint8_t *build_frame(const struct seg *s, uint32_t *len)
 		memcpy(ip + 16, s->dst, 4);
 		wr16(ip + 10, (uint16_t)~ones_sum(ip, 20, 0));
 	} else {
-		wr32(ip, 0x60000000);
+		wr32(ip, 0x60000000 | (uint32_t)s->ecn << 20);
 		wr16(ip + 4, (uint16_t)tcplen);
 		ip[6] = 6;
 		ip[7] = 64;
@@ -235,7 +239,7 @@ static uint8_t *build_frame(const struct seg *s, uint32_t *len)
 	wr16(th + 2, s->dp);
 	wr32(th + 4, s->seq);
 	wr32(th + 8, s->ack);
-	th[12] = (uint8_t)((5 + optlen / 4) << 4);
+	th[12] = (uint8_t)((5 + optlen / 4) << 4 | s->ae);
 	th[13] = s->flags;
 	wr16(th + 14, s->win);
 	uint8_t *o = th + 20;
@@ -343,6 +347,8 @@ struct conn {
 	int cws, sws;        /* window-scale option in the SYNs, -1 none */
 	uint64_t cbytes, sbytes;
 	uint32_t cpkts, spkts;
+	uint8_t cecn, secn; /* ECN field of each side's packets */
+	uint8_t ae;         /* AE bit of the next segment only */
 };
 
 static void conn_init(struct conn *c, const char *cip, uint16_t cport, const char *sip,
@@ -367,7 +373,9 @@ static uint64_t xmit(struct conn *c, int from_client, uint64_t t_us, uint8_t fla
 		     uint32_t seq, uint32_t ack, uint16_t win, uint32_t len, int ws, int bad)
 {
 	struct seg s = {.fam = c->fam, .seq = seq, .ack = ack, .flags = flags, .win = win,
-			.len = len, .ws = ws, .bad = bad};
+			.len = len, .ws = ws, .bad = bad,
+			.ecn = from_client ? c->cecn : c->secn, .ae = c->ae};
+	c->ae = 0;
 	if (from_client) {
 		s.src = c->cip;
 		s.dst = c->sip;
@@ -669,6 +677,133 @@ static void test_full_exchange_v6(void **state)
 {
 	(void)state;
 	full_exchange(6);
+}
+
+/* ------------------------------------------------------------------ */
+/* ECN                                                                 */
+
+/* An RFC 3168 connection: the client's data is ECT(0), every 50th
+ * segment CE on the way; the server echoes ECE on its ACKs from a CE
+ * until the client's next segment, which carries CWR (RFC 3168 §6.1.2).
+ * The SYNs' ECE and CWR are the negotiation, not congestion. 300
+ * segments: more than the 255 an 8-bit counter held. */
+static void test_ecn_rfc3168(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	C_(&c, 0, TF_SYN | TF_ECE | TF_CWR, 0);
+	S_(&c, 1000, TF_SYN | TF_ACK | TF_ECE, 0);
+	C_(&c, 1500, TF_ACK, 0);
+	unsigned ce = 0, ece = 0, cwr = 0;
+	int echo = 0;
+	uint64_t t = 2000;
+	for (unsigned i = 0; i < 300; i++, t += 100) {
+		c.cecn = i % 50 == 49 ? 3 : 2;
+		ce += c.cecn == 3;
+		uint8_t fl = PA;
+		if (echo) { /* the client reduced its window */
+			fl |= TF_CWR;
+			cwr++;
+			echo = 0;
+		}
+		C_(&c, t, fl, 100);
+		echo |= c.cecn == 3;
+		ece += echo;
+		S_(&c, t + 50, echo ? TF_ACK | TF_ECE : TF_ACK, 0);
+	}
+	c.cecn = 0;
+	C_(&c, t, TF_FIN | TF_ACK, 0);
+	S_(&c, t + 100, TF_FIN | TF_ACK, 0);
+	C_(&c, t + 200, TF_ACK, 0);
+	finish();
+
+	assert_int_equal(ce, 6);
+	assert_int_equal(ece, 6);
+	assert_int_equal(cwr, 5);
+	const struct wc_event *e = flow_of(&c);
+	const struct wc_flow *f = &e->u.flow;
+	assert_true(f->flags & WC_FLOW_ECN_SETUP);
+	assert_true(f->flags & WC_FLOW_ECN_CLASSIC);
+	assert_false(f->flags & WC_FLOW_ACCECN);
+	assert_int_equal(ctal(e)->ecn_ect, 300 - ce);
+	assert_int_equal(ctal(e)->ecn_ce, ce);
+	assert_int_equal(ctal(e)->cwr, cwr);
+	assert_int_equal(ctal(e)->ece, 0);
+	assert_int_equal(stal(e)->ece, ece);
+	assert_int_equal(stal(e)->cwr, 0);
+	assert_int_equal(stal(e)->ecn_ect + stal(e)->ecn_ce, 0);
+	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 0);
+}
+
+/* AccECN (RFC 9768): the SYN sets AE, CWR and ECE; the SYN-ACK answers
+ * with CWR alone (the SYN arrived not-ECT); from then on the three bits
+ * are a counter of CE marks, so ECE and CWR are not counted as flags.
+ * The CE marks themselves are. */
+static void test_ecn_accecn(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40001, "10.0.0.2", 80);
+	c.ae = 1;
+	C_(&c, 0, TF_SYN | TF_ECE | TF_CWR, 0);
+	S_(&c, 1000, TF_SYN | TF_ACK | TF_CWR, 0);
+	C_(&c, 1500, TF_ACK | TF_CWR, 0); /* ACE = 2 after the handshake */
+	c.cecn = 1;
+	C_(&c, 2000, PA, 100);
+	c.cecn = 3;
+	C_(&c, 2100, PA, 100);
+	S_(&c, 2200, TF_ACK | TF_CWR | TF_ECE, 0); /* ACE = 3: one CE seen */
+	c.cecn = 0;
+	C_(&c, 3000, TF_RST | TF_ACK, 0);
+	/* a server that refuses ECN: its SYN-ACK sets none of the bits */
+	struct conn r;
+	conn_init(&r, "10.0.0.1", 40002, "10.0.0.2", 80);
+	C_(&r, 10000, TF_SYN | TF_ECE | TF_CWR, 0);
+	S_(&r, 11000, TF_SYN | TF_ACK, 0);
+	C_(&r, 11500, TF_ACK, 0);
+	C_(&r, 12000, TF_RST | TF_ACK, 0);
+	finish();
+
+	const struct wc_event *e = flow_of(&c);
+	assert_true(e->u.flow.flags & WC_FLOW_ACCECN);
+	assert_false(e->u.flow.flags & WC_FLOW_ECN_CLASSIC);
+	assert_int_equal(ctal(e)->ecn_ect, 1);
+	assert_int_equal(ctal(e)->ecn_ce, 1);
+	assert_int_equal(ctal(e)->ece + ctal(e)->cwr + stal(e)->ece + stal(e)->cwr, 0);
+	e = flow_of(&r);
+	assert_true(e->u.flow.flags & WC_FLOW_ECN_SETUP);
+	assert_false(e->u.flow.flags & (WC_FLOW_ECN_CLASSIC | WC_FLOW_ACCECN));
+	assert_int_equal(ctal(e)->ece + ctal(e)->cwr, 0);
+}
+
+/* A connection established for three hours, kept alive by an exchange a
+ * minute (under the 300 s idle timeout): its time in each state is exact
+ * past 2^32 us (71.6 minutes), where a 32-bit total stopped. */
+static void test_state_durations_long(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40003, "10.0.0.2", 22);
+	handshake(&c, 0);
+	uint64_t t = 1500;
+	for (unsigned m = 1; m <= 180; m++) {
+		t = m * 60 * SEC;
+		C_(&c, t, PA, 48);
+		S_(&c, t + 500, TF_ACK, 0);
+	}
+	C_(&c, t + SEC, TF_FIN | TF_ACK, 0);
+	S_(&c, t + SEC + 1000, TF_FIN | TF_ACK, 0);
+	C_(&c, t + SEC + 2000, TF_ACK, 0);
+	finish();
+
+	const struct wc_flow *f = &flow_of(&c)->u.flow;
+	assert_int_equal(f->end, WC_END_FIN);
+	assert_int_equal(f->state_us[WC_TCP_SYN_SENT], 1000);
+	assert_int_equal(f->state_us[WC_TCP_SYN_RECEIVED], 500);
+	assert_int_equal(f->state_us[WC_TCP_ESTABLISHED], t + SEC - 1500);
+	assert_true(f->state_us[WC_TCP_ESTABLISHED] > UINT32_MAX);
+	assert_life_adds_up(f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1950,6 +2085,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_full_exchange_v4),
 		T(test_full_exchange_v6),
+		T(test_ecn_rfc3168),
+		T(test_ecn_accecn),
+		T(test_state_durations_long),
 		T(test_rst_after_exchange),
 		T(test_rst_after_first_data),
 		T(test_rst_after_first_data_midstream),
