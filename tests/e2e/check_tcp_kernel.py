@@ -6,7 +6,10 @@ usage: check_tcp_kernel.py BUILD_DIR CAPTURE NAME MUST_HAPPEN
 
 MUST_HAPPEN: comma-separated counters tshark must find at least once, so
 that the scenario really exercised what it is for (a loss rate that
-happened to drop nothing is a failed run, not a pass). Every counter of
+happened to drop nothing is a failed run, not a pass). "ecn" asks for the
+ECN checks: the flow negotiated RFC 3168 ECN, and per direction the ECT
+and CE marks and the ECE and CWR flags after the handshake equal tshark's
+counts, CE, ECE and CWR each seen. Every counter of
 TSHARK_TCP must be equal, the capture must hold one TCP flow, and no
 incident detector may fire: these are healthy stacks on a lossy path. The
 handshake RTT halves must equal the frame times within 1 us. Prints one
@@ -21,14 +24,39 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "replay"))
-from run_replay import TSHARK_TCP, tshark_pairs  # noqa: E402
+from run_replay import TSHARK_TCP, tshark_count, tshark_pairs  # noqa: E402
 
 INCIDENTS = ("offload_corruption", "synack_unexpected_source", "rst_after_first_data",
              "syn_unanswered", "missing_fin", "ack_stall")
 
 
+# per-direction ECN counters of the flow record and tshark's filter for
+# them (SYNs carry the negotiation, not congestion)
+ECN_FILTERS = {
+    "ecn_ect": "(ip.dsfield.ecn == 1 || ip.dsfield.ecn == 2)",
+    "ecn_ce": "ip.dsfield.ecn == 3",
+    "ece": "tcp.flags.ece == 1 && tcp.flags.syn == 0",
+    "cwr": "tcp.flags.cwr == 1 && tcp.flags.syn == 0",
+}
+
+
+def check_ecn(cap, flow, check):
+    check(flow["tcp"].get("ecn") == "rfc3168",
+          "ECN negotiated: wirecheck %s, rfc3168 wanted" % flow["tcp"].get("ecn"))
+    for side, src in (("toserver", flow["src_ip"]), ("toclient", flow["dest_ip"])):
+        for k, flt in ECN_FILTERS.items():
+            ours = flow["tcp"][side][k]
+            theirs = tshark_count(cap, "ip.src == %s && %s" % (src, flt))
+            check(ours == theirs, "%s.%s: wirecheck %d, tshark %d" % (side, k, ours, theirs))
+    t = flow["tcp"]
+    for side, k in (("toserver", "ecn_ce"), ("toclient", "ece"), ("toserver", "cwr")):
+        check(t[side][k] > 0, "the scenario produced %s.%s (%d)" % (side, k, t[side][k]))
+
+
 def main(argv):
     build, cap, name, must = argv[1], argv[2], argv[3], [k for k in argv[4].split(",") if k]
+    ecn = "ecn" in must
+    must = [k for k in must if k != "ecn"]
     out = tempfile.mkdtemp(prefix="wc-tcpk-")
     r = subprocess.run([os.path.join(build, "wirecheck"), "-q", "-r", cap, "-o", out],
                        capture_output=True, text=True)
@@ -73,6 +101,8 @@ def main(argv):
                   "%s: wirecheck %s, frame times %d" % (k, tcp[k], truth))
     else:
         check(False, "handshake: SYN, SYN-ACK and tshark's initial_rtt in the capture")
+    if ecn and flows:
+        check_ecn(cap, flows[0], check)
     fired = {t: stats["anomalies"].get(t, 0) for t in INCIDENTS if stats["anomalies"].get(t)}
     check(not fired, "no incident detector fired (%s)" % (fired or "none"))
     return 1 if failed else 0

@@ -18,6 +18,10 @@
  *                     duplicate, as a SPAN port or a bridge loop makes.
  *   tc/dup_wire       tc egress on the sending veth: both copies go on the
  *                     wire back to back.
+ *   tc/ce             tc egress on the sending veth: CE ("congestion
+ *                     experienced", RFC 3168) on that share of the
+ *                     ECN-capable IPv4 packets, as an AQM on the path marks
+ *                     them: the receiver echoes ECE, the sender answers CWR.
  *
  * A copy carries skb->mark DUP_MARK so that it is not impaired again. No
  * vmlinux.h: UAPI headers, as xdp/wirecheck.bpf.c.
@@ -89,6 +93,24 @@ SEC("tc/dup_wire")
 int impair_dup_wire(struct __sk_buff *skb)
 {
 	return dup(skb, 0);
+}
+
+SEC("tc/ce")
+int impair_ce(struct __sk_buff *skb)
+{
+	__u8 w[2], v[2]; /* version/IHL and TOS: the header checksum's word */
+	if (skb->protocol != bpf_htons(ETH_P_IP) || bpf_skb_load_bytes(skb, ETH_HLEN, w, 2))
+		return TC_ACT_OK;
+	if (!(w[1] & 3) || (w[1] & 3) == 3 || !chosen())
+		return TC_ACT_OK; /* not ECN-capable, or already CE */
+	v[0] = w[0];
+	v[1] = w[1] | 3;
+	__u16 from, to;
+	__builtin_memcpy(&from, w, 2);
+	__builtin_memcpy(&to, v, 2);
+	bpf_l3_csum_replace(skb, ETH_HLEN + 10, from, to, 2);
+	bpf_skb_store_bytes(skb, ETH_HLEN, v, 2, 0);
+	return TC_ACT_OK;
 }
 
 SEC("xdp/drop")

@@ -12,7 +12,10 @@
 # the wire (tc egress on the client's veth). tcpdump on the server's veth is
 # the probe. Scenarios (tcp_peer.py): bulk transfers with each impairment,
 # two over IPv6, one with TSO/GSO on (super-frames), request/response with loss, a slow
-# reader (zero windows, window-full), an idle connection with keep-alives.
+# reader (zero windows, window-full), an idle connection with keep-alives,
+# an RFC 3168 ECN connection whose data gets CE marks on the way (tc egress
+# on the client's veth: the server's kernel echoes ECE, the client's answers
+# CWR).
 # For each capture check_tcp_kernel.py requires every counter of
 # run_replay.TSHARK_TCP to equal tshark's, the scenario's own effect to
 # have happened, the handshake RTT halves to equal the frame times (±1 us)
@@ -71,6 +74,13 @@ topology() {
 	xdp/drop)
 		ip -n "$NS_S" link set dev "$V_S" xdpgeneric obj "$OBJ" sec "$how" ||
 			skip "cannot attach generic XDP" ;;
+	tc/ce)
+		# the client asks for ECN (RFC 3168); the server's default
+		# (tcp_ecn 2) agrees when asked
+		ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_ecn=1 || skip "no per-netns tcp_ecn"
+		tc -n "$NS_C" qdisc add dev "$V_C" clsact &&
+			tc -n "$NS_C" filter add dev "$V_C" egress bpf da obj "$OBJ" sec "$how" ||
+			skip "cannot attach a tc program" ;;
 	tc/dup_wire)
 		tc -n "$NS_C" qdisc add dev "$V_C" clsact &&
 			tc -n "$NS_C" filter add dev "$V_C" egress bpf da obj "$OBJ" sec "$how" ||
@@ -129,6 +139,7 @@ scenario loss-before-probe-ipv6 off xdp/drop bulk 3000000 retransmissions fd00:1
 scenario late-duplicates off tc/dup_late bulk 2000000 spurious_retransmissions
 scenario wire-duplicates-tso on tc/dup_wire bulk 4000000 retransmissions
 scenario rr-loss-after-probe off tc/drop rr 400 rto_retransmissions
+scenario ecn-ce-marks off tc/ce bulk 2000000 ecn
 scenario slow-reader off none slow 300000 zero_windows,window_full
 scenario keepalives off none ka 3 keepalives
 
