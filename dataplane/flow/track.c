@@ -654,8 +654,9 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 			else if (fl & TH_ECE)
 				f->flags |= WC_FLOW_ECN_CLASSIC;
 		}
-	} else if (!(f->flags & WC_FLOW_ACCECN)) {
-		/* congestion echoed, and the sender's reaction */
+	} else if ((fl & (TH_ECE | TH_CWR)) && !(f->flags & WC_FLOW_ACCECN)) {
+		/* congestion echoed, and the sender's reaction (the tally's
+		 * line is written only when one is set) */
 		dt->ece += !!(fl & TH_ECE);
 		dt->cwr += !!(fl & TH_CWR);
 	}
