@@ -209,13 +209,19 @@ static void build_key(const struct wc_pkt *p, unsigned idx, uint16_t vlan_mask,
 	*from = swap;
 }
 
+/* Time in the current state, up to now, into its total. */
+static void state_account(struct wc_flow *f, uint64_t now)
+{
+	f->state_us[f->state] += now > f->state_since_ns ? (now - f->state_since_ns) / 1000 : 0;
+	f->state_since_ns = now;
+}
+
 static void set_state(struct wc_flow *f, unsigned st, uint64_t now)
 {
 	if (f->state == st)
 		return;
-	f->state_us[f->state] += now > f->state_since_ns ? (now - f->state_since_ns) / 1000 : 0;
+	state_account(f, now);
 	f->state = (uint8_t)st;
-	f->state_since_ns = now;
 	if (st == WC_TCP_ESTABLISHED)
 		f->flags |= WC_FLOW_ESTABLISHED_ONCE;
 }
@@ -1088,8 +1094,7 @@ static void on_flow_end(void *arg, struct wc_flow *f, enum wc_flow_end why)
 {
 	struct wc_worker *w = arg;
 	uint64_t end_ns = f->last_ns;
-	f->state_us[f->state] += end_ns > f->state_since_ns ? (end_ns - f->state_since_ns) / 1000 : 0;
-	f->state_since_ns = end_ns;
+	state_account(f, end_ns);
 	f->end = (uint8_t)why;
 
 	if (f->key.proto == 6) {
