@@ -155,7 +155,7 @@ const struct wc_opt wc_options[] = {
 	 .help = "ACK delay that makes an ack_stall (Nagle meeting a delayed ACK)"},
 	/* events */
 	{.name = "rate-limit", .key = "events.rate_limit", .type = WC_OPT_U32,
-	 .offset = OFF(rate_limit), .def = "10", .min = 0, .max = 1000000, .metavar = "N",
+	 .offset = OFF(rate_limit), .def = "10", .min = 0, .max = 255, .metavar = "N",
 	 .help = "anomaly events per flow and type (0 = unlimited); counters stay exact"},
 	{.name = "ring-slots", .key = "events.ring_slots", .type = WC_OPT_U32,
 	 .offset = OFF(ring_slots), .def = "4096", .min = 8, .max = 1u << 20, .metavar = "N",

@@ -32,6 +32,14 @@ int wc_worker_init(struct wc_worker *w, unsigned id, struct wc_shm_header *hdr,
 	w->rl = calloc(WC_RATELIMIT_SLOTS, sizeof(*w->rl));
 	if (!w->rl)
 		return -ENOMEM;
+	unsigned n_rl = 0;
+	for (unsigned t = 0; t < WC_ANOM_COUNT; t++)
+		w->rl_index[t] = wc_anomaly_is_incident((int)t) ? 0xff : (uint8_t)n_rl++;
+	if (n_rl > WC_FLOW_EVENT_TYPES) { /* a new per-packet type needs room */
+		free(w->rl);
+		w->rl = NULL;
+		return -EOVERFLOW;
+	}
 	int hr = wc_history_init(&w->hist, cfg->history);
 	if (hr) {
 		free(w->rl);
@@ -155,22 +163,67 @@ static struct wc_sender *sender_lookup(struct wc_worker *w,
 	return NULL;
 }
 
+/* The tracked flow of the packet being accounted, looked up at its first
+ * anomaly before the tracker has run (only an anomaly pays for it); NULL
+ * when it has none (yet). */
+static struct wc_flow *current_flow(struct wc_worker *w)
+{
+	if (!w->cur_flow_known) {
+		const struct wc_track_hint *h = w->cur_hint;
+		w->cur_flow = h && h->valid && w->track.table
+				      ? wc_flow_table_lookup(w->track.table, &h->key, h->hash)
+				      : NULL;
+		w->cur_flow_known = 1;
+	}
+	return w->cur_flow;
+}
+
+void wc_worker_flow_current(struct wc_worker *w, struct wc_flow *f)
+{
+	w->cur_flow = f;
+	w->cur_flow_known = 1;
+}
+
 /* Per flow and type: the first rate_limit events are emitted, the rest only
- * counted. A slot taken over by another flow starts from zero, so collisions
- * can only let more events through, never hide a flow's first ones. */
+ * counted. A tracked flow keeps its counts in its entry (wc_flow.events),
+ * exact for any number of flows. Anomalies of packets without one (not
+ * tracked, an outer layer, the packet before its flow's first) count in a
+ * direct-mapped table by flow id, where a slot taken over by another flow
+ * starts from zero: collisions can only let more events through, never
+ * hide a flow's first ones; a flow's entry adopts its slot's counts when
+ * it is created (wc_worker_flow_adopt). */
 static bool rate_limit_pass(struct wc_worker *w, uint64_t flow, enum wc_anomaly t)
 {
 	if (w->rate_limit == 0)
 		return true;
-	struct wc_rl_slot *s = &w->rl[flow & (WC_RATELIMIT_SLOTS - 1)];
-	if (s->key != flow) {
-		s->key = flow;
-		memset(s->count, 0, sizeof(s->count));
+	uint8_t *count;
+	struct wc_flow *f = current_flow(w);
+	if (f && f->id == flow) {
+		count = &f->events[w->rl_index[t]];
+	} else {
+		struct wc_rl_slot *s = &w->rl[flow & (WC_RATELIMIT_SLOTS - 1)];
+		if (s->key != flow) {
+			s->key = flow;
+			memset(s->count, 0, sizeof(s->count));
+		}
+		count = &s->count[t];
 	}
-	if (s->count[t] >= w->rate_limit)
+	if (*count >= w->rate_limit) /* rate_limit <= 255 (options.c) */
 		return false;
-	s->count[t]++;
+	(*count)++;
 	return true;
+}
+
+void wc_worker_flow_adopt(struct wc_worker *w, struct wc_flow *f)
+{
+	struct wc_rl_slot *s = &w->rl[f->id & (WC_RATELIMIT_SLOTS - 1)];
+	if (!w->rate_limit || s->key != f->id)
+		return;
+	for (unsigned t = 0; t < WC_ANOM_COUNT; t++)
+		if (w->rl_index[t] != 0xff)
+			f->events[w->rl_index[t]] = s->count[t];
+	s->key = 0;
+	memset(s->count, 0, sizeof(s->count));
 }
 
 static struct wc_event *event_slot(struct wc_worker *w)
@@ -511,6 +564,7 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 		w->cur_pkt = p;
 		w->cur_hint = hint;
 		w->cur_exported = 0;
+		w->cur_flow_known = 0;
 		ctr->packets++;
 		ctr->bytes += p->wirelen;
 		if (!ctr->first_ts_ns)
@@ -536,6 +590,9 @@ void wc_worker_process(struct wc_worker *w, const struct wc_pkt_view *v,
 	}
 	w->cur_pkt = NULL;
 	w->cur_hint = NULL;
+	w->cur_flow = NULL;
+	w->cur_flow_known = 1; /* none: anomalies after the burst (expiry)
+				* are flow events, not rate-limited */
 	if (w->track.table) {
 		wc_track_expire(w);
 		ctr->flows_active = wc_flow_table_count(w->track.table);

@@ -54,6 +54,8 @@ struct wc_worker {
 	void *ring_wait_arg;
 	struct wc_decode_cfg dcfg;
 	struct wc_rl_slot *rl; /* WC_RATELIMIT_SLOTS, allocated at init */
+	/* a rate-limited type's index in wc_flow.events, 0xff for the others */
+	uint8_t rl_index[WC_ANOM_COUNT];
 	struct wc_tracker track;
 	struct wc_history hist; /* the last tracked packets (history.h) */
 	uint32_t context;       /* cfg.context, bounded by the ring */
@@ -66,6 +68,10 @@ struct wc_worker {
 	const struct wc_pkt *cur_pkt;
 	const struct wc_track_hint *cur_hint;
 	uint8_t cur_exported;
+	/* its tracked flow, once looked up (cur_flow_known): where its
+	 * anomalies are rate-limited */
+	uint8_t cur_flow_known;
+	struct wc_flow *cur_flow;
 	struct wc_pkt pkts[WC_BURST];
 	struct wc_track_hint hints[WC_BURST];
 } __attribute__((aligned(64))); /* workers side by side share no line */
@@ -92,6 +98,12 @@ void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomal
 /* Same for an anomaly about a whole flow (client as source, no packet). */
 void wc_worker_raise_flow(struct wc_worker *w, const struct wc_flow *f,
 			  enum wc_anomaly t, const struct wc_anomaly_detail *d);
+/* For the flow tracker: f is the tracked flow of the packet being
+ * processed (its anomalies' rate limit is kept in it). */
+void wc_worker_flow_current(struct wc_worker *w, struct wc_flow *f);
+/* For the flow tracker: a new flow f takes over the rate-limit counts its
+ * id gathered before it had an entry. */
+void wc_worker_flow_adopt(struct wc_worker *w, struct wc_flow *f);
 /* A flow left the table: its flow event, the top-flows list, counters. */
 void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f);
 /* An offload_corruption confirmed for the sender of this layer. */

@@ -836,9 +836,9 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 	/* first payload bytes each way: time to first byte */
 	if (th->payload_len && !(dir->timers & WC_TM_DATA)) {
 		dir->timers |= WC_TM_DATA;
-		dt->first_data_ns = now;
+		f->first_data_ns[from] = now;
 		if (from != f->client && (f->dir[f->client].timers & WC_TM_DATA)) {
-			uint64_t us = (now - f->tally[f->client].first_data_ns) / 1000;
+			uint64_t us = (now - f->first_data_ns[f->client]) / 1000;
 			f->ttfb_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;
 		}
 	}
@@ -1032,6 +1032,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 		if (!f)
 			return;
 		f->id = wc_flow_id(p, idx, w->vlan_mask);
+		wc_worker_flow_adopt(w, f);
 		f->first_frame = p->frame_no;
 		f->syn_to_synack_us = f->synack_to_ack_us = UINT32_MAX;
 		f->ttfb_us = UINT32_MAX;
@@ -1039,6 +1040,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 			f->client = client_by_ports(f, from);
 		w->ctr->flows_created++;
 	}
+	wc_worker_flow_current(w, f);
 
 	/* sequence lock: odd while the entry changes */
 	uint32_t s = wc_flow_write_begin(f);

@@ -122,7 +122,6 @@ struct wc_flow_tally {
 	uint32_t fin_seq;
 	uint32_t last_dupack_us; /* as the times of struct wc_flow_dir */
 	uint32_t stall_delay_us; /* the late ACK's delay */
-	uint64_t first_data_ns;  /* valid with WC_TM_DATA */
 	uint32_t syns, fins, rsts;
 	uint32_t retx, fast_retx, rto_retx, ooo, dupacks;
 	uint32_t zero_win, zwp, keepalive, window_full;
@@ -133,9 +132,12 @@ struct wc_flow_tally {
 	 * negotiation, WC_FLOW_ECN_*; on an AccECN flow the three bits are a
 	 * counter, not flags, and are not counted) */
 	uint32_t ecn_ect, ecn_ce, ece, cwr;
-	uint32_t pad;
 };
-_Static_assert(sizeof(struct wc_flow_tally) == 104, "tally size");
+_Static_assert(sizeof(struct wc_flow_tally) == 92, "tally size");
+
+/* Anomaly types whose events are rate-limited per flow (the per-packet
+ * ones, not the incident detectors): at most this many (worker.c). */
+#define WC_FLOW_EVENT_TYPES 12
 
 /* Packet time in the microseconds the direction timers use. */
 static inline uint32_t wc_flow_us(uint64_t ns)
@@ -202,7 +204,10 @@ struct wc_flow {
 	};
 	uint64_t synack_ns;
 	uint32_t ttfb_us;                            /* UINT32_MAX = unknown */
-	uint32_t pad3;
+	/* per-packet anomaly events let through so far, per rate-limited
+	 * type (the worker's rate limit, worker.c) */
+	uint8_t events[WC_FLOW_EVENT_TYPES];
+	uint64_t first_data_ns[2]; /* per key side, valid with its WC_TM_DATA */
 	/* time in each state: 64 bits, as a connection can stay established
 	 * (or half-closed) for longer than 2^32 us, 71.6 minutes */
 	uint64_t state_us[WC_TCP_STATE_COUNT];

@@ -807,6 +807,76 @@ static void test_state_durations_long(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Rate limit                                                          */
+
+/* The flow id the worker gives a connection (wc_flow_id of its decoded
+ * frame). */
+static uint64_t conn_flow_id(const struct conn *c)
+{
+	struct seg s = {.fam = c->fam, .src = c->cip, .dst = c->sip, .sp = c->cport,
+			.dp = c->sport, .seq = 1, .flags = TF_ACK, .win = 1000, .ws = -1};
+	uint32_t n;
+	uint8_t *b = build_frame(&s, &n);
+	struct wc_pkt_view v = {.data = b, .caplen = n, .wirelen = n};
+	struct wc_decode_cfg dc = {.mtu = 1500};
+	static struct wc_pkt p;
+	wc_decode(&p, &v, 1, &dc);
+	assert_true(p.has_l4);
+	uint64_t id = wc_flow_id(&p, p.l4_ip_idx, 0xffff);
+	free(b);
+	return id;
+}
+
+/* Two connections whose flow ids fall on the same slot of the worker's
+ * direct-mapped table of WC_RATELIMIT_SLOTS (found by search), each
+ * resending the same segment 25 times, interleaved: each still gets
+ * exactly its first 10 events (rate_limit 10) and the counters all 25. A
+ * table slot shared by the two started over at every turn and let all 50
+ * through. */
+static void test_rate_limit_per_flow_exact(void **state)
+{
+	(void)state;
+	struct conn a, b;
+	conn_init(&a, "10.0.0.1", 40000, "10.0.0.2", 80);
+	uint64_t ia = conn_flow_id(&a);
+	int found = 0;
+	for (unsigned host = 3; host < 250 && !found; host++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "10.0.1.%u", host);
+		for (unsigned port = 1024; port < 65536 && !found; port++) {
+			conn_init(&b, ip, (uint16_t)port, "10.0.0.2", 80);
+			uint64_t ib = conn_flow_id(&b);
+			found = ib != ia && (ib & (WC_RATELIMIT_SLOTS - 1)) == (ia & (WC_RATELIMIT_SLOTS - 1));
+		}
+	}
+	assert_true(found);
+	handshake(&a, 0);
+	handshake(&b, 100);
+	uint32_t sa = a.cnxt, sb = b.cnxt;
+	C_(&a, 2000, PA, 100);
+	C_(&b, 2100, PA, 100);
+	for (unsigned k = 1; k <= 25; k++) {
+		xmit(&a, 1, 2000 + k * 300 * MS, PA, sa, a.snxt, a.cwin, 100, -1, 0);
+		xmit(&b, 1, 2100 + k * 300 * MS, PA, sb, b.snxt, b.cwin, 100, -1, 0);
+	}
+	finish();
+
+	unsigned na = 0, nb = 0;
+	for (size_t i = 0; i < X.nev; i++) {
+		const struct wc_event *e = &X.ev[i];
+		if (e->kind != WC_EVENT_ANOMALY || e->u.anomaly.type != WC_ANOM_RTO_RETRANSMISSION)
+			continue;
+		na += e->sport == a.cport;
+		nb += e->sport == b.cport;
+	}
+	assert_int_equal(na, 10);
+	assert_int_equal(nb, 10);
+	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_RTO_RETRANSMISSION], 50);
+	assert_int_equal(ctal(flow_of(&a))->rto_retx, 25);
+	assert_int_equal(ctal(flow_of(&b))->rto_retx, 25);
+}
+
+/* ------------------------------------------------------------------ */
 /* RST                                                                 */
 
 static void test_rst_after_exchange(void **state)
@@ -2088,6 +2158,7 @@ int main(void)
 		T(test_ecn_rfc3168),
 		T(test_ecn_accecn),
 		T(test_state_durations_long),
+		T(test_rate_limit_per_flow_exact),
 		T(test_rst_after_exchange),
 		T(test_rst_after_first_data),
 		T(test_rst_after_first_data_midstream),
