@@ -19,7 +19,7 @@
  *   tc/dup_wire       tc egress on the sending veth: both copies go on the
  *                     wire back to back.
  *   tc/ce             tc egress on the sending veth: CE ("congestion
- *                     experienced", RFC 3168) on that share of the
+ *                     experienced", RFC 3168) on CE_PER_MILLE of the
  *                     ECN-capable IPv4 packets, as an AQM on the path marks
  *                     them: the receiver echoes ECE, the sender answers CWR.
  *
@@ -42,9 +42,20 @@
 #define TCP6_FLAGS_OFF (ETH_HLEN + 40 + 13) /* IPv6 without extension headers */
 #define TCP_SYN 0x02
 
+/* tc/ce: its egress hook sees the stack's GSO packets (TCP builds them
+ * whatever the device's offloads; they are cut into segments after the
+ * qdisc), about 60 for a 2 MB transfer, and a mark lands on every segment
+ * of one: at 2 % a run marked nothing one time in three. */
+#define CE_PER_MILLE 200
+
+static __always_inline int chosen_per_mille(__u32 n)
+{
+	return bpf_get_prandom_u32() % 1000 < n;
+}
+
 static __always_inline int chosen(void)
 {
-	return bpf_get_prandom_u32() % 1000 < IMPAIR_PER_MILLE;
+	return chosen_per_mille(IMPAIR_PER_MILLE);
 }
 
 /* a TCP segment that is not a SYN (IPv4 without options, IPv6 without
@@ -101,7 +112,7 @@ int impair_ce(struct __sk_buff *skb)
 	__u8 w[2], v[2]; /* version/IHL and TOS: the header checksum's word */
 	if (skb->protocol != bpf_htons(ETH_P_IP) || bpf_skb_load_bytes(skb, ETH_HLEN, w, 2))
 		return TC_ACT_OK;
-	if (!(w[1] & 3) || (w[1] & 3) == 3 || !chosen())
+	if (!(w[1] & 3) || (w[1] & 3) == 3 || !chosen_per_mille(CE_PER_MILLE))
 		return TC_ACT_OK; /* not ECN-capable, or already CE */
 	v[0] = w[0];
 	v[1] = w[1] | 3;
