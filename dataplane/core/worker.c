@@ -109,32 +109,6 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *b, unsigned n)
 	return h;
 }
 
-uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx, uint16_t vlan_mask)
-{
-	if (ip_idx >= p->n_ip)
-		return 0;
-	const struct wc_ip_layer *ip = &p->ip[ip_idx];
-	unsigned alen = ip->family == 4 ? 4 : 16;
-	const uint8_t *a = ip->src, *b = ip->dst;
-	uint16_t pa = ip->sport, pb = ip->dport;
-	int c = memcmp(a, b, alen);
-	if (c > 0 || (c == 0 && pa > pb)) { /* normalise the direction */
-		a = ip->dst;
-		b = ip->src;
-		pa = ip->dport;
-		pb = ip->sport;
-	}
-	uint64_t h = mix64(((uint64_t)ip->family << 56) ^ ((uint64_t)ip->proto << 48) ^
-			   ((uint64_t)pa << 16) ^ pb);
-	h = hash_bytes(h, a, alen);
-	h = hash_bytes(h, b, alen);
-	h = mix64(h ^ ((uint64_t)((ip->nvlan ? ip->vlan[0] : 0) & vlan_mask) << 32) ^
-		  ((ip->nvlan > 1 ? ip->vlan[1] : 0) & vlan_mask) ^
-		  ((uint64_t)(ip->depth ? p->tunnel_id : 0) << 12));
-	/* 51 bits: exact in JSON numbers read as doubles */
-	return (h & ((1ULL << 51) - 1)) | 1;
-}
-
 static struct wc_sender *sender_lookup(struct wc_worker *w,
 				       const struct wc_ip_layer *ip)
 {
@@ -366,7 +340,7 @@ static void context_fill(struct wc_worker *w, uint64_t head, const uint32_t *slo
 void wc_worker_raise(struct wc_worker *w, const struct wc_pkt *p, enum wc_anomaly t,
 		     int ip_idx, uint64_t flow_id, const struct wc_anomaly_detail *detail)
 {
-	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_flow_id(p, (unsigned)ip_idx, w->vlan_mask) : 0;
+	uint64_t flow = flow_id ? flow_id : ip_idx >= 0 ? wc_track_flow_id(p, (unsigned)ip_idx, w->vlan_mask) : 0;
 	if (!anomaly_pass(w, t, flow))
 		return;
 	uint32_t slots[WC_EVIDENCE_CONTEXT_MAX];

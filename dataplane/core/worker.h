@@ -109,7 +109,4 @@ void wc_worker_flow_ended(struct wc_worker *w, const struct wc_flow *f);
 /* An offload_corruption confirmed for the sender of this layer. */
 void wc_worker_sender_confirmed(struct wc_worker *w, const struct wc_ip_layer *ip);
 
-/* Direction-normalised flow id of an IP layer (both directions equal). */
-uint64_t wc_flow_id(const struct wc_pkt *p, unsigned ip_idx, uint16_t vlan_mask);
-
 #endif

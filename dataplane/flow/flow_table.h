@@ -82,14 +82,19 @@ static inline uint64_t wc_flow_mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static inline uint32_t wc_flow_key_hash_words(const uint64_t w[WC_FLOW_KEY_WORDS])
+static inline uint64_t wc_flow_key_hash64_words(const uint64_t w[WC_FLOW_KEY_WORDS])
 {
 	/* three independent multiplies over word pairs, then one to mix
 	 * them: a short dependency chain (wyhash's construction) */
 	uint64_t a = wc_flow_mum(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
 	uint64_t b = wc_flow_mum(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ 0x589965cc75374cc3ull);
 	uint64_t c = wc_flow_mum(w[4] ^ 0x1d8e4e27c47d124full, w[5] ^ 0x9e3779b97f4a7c15ull);
-	uint64_t h = wc_flow_mum(a ^ b ^ 0xa0761d6478bd642full, c ^ 0xe7037ed1a0b428dbull);
+	return wc_flow_mum(a ^ b ^ 0xa0761d6478bd642full, c ^ 0xe7037ed1a0b428dbull);
+}
+
+static inline uint32_t wc_flow_key_hash_words(const uint64_t w[WC_FLOW_KEY_WORDS])
+{
+	uint64_t h = wc_flow_key_hash64_words(w);
 	return (uint32_t)(h ^ (h >> 32));
 }
 

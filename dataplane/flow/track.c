@@ -209,6 +209,17 @@ static void build_key(const struct wc_pkt *p, unsigned idx, uint16_t vlan_mask,
 	*from = swap;
 }
 
+uint64_t wc_track_flow_id(const struct wc_pkt *p, unsigned idx, uint16_t vlan_mask)
+{
+	if (idx >= p->n_ip)
+		return 0;
+	uint64_t kw[WC_FLOW_KEY_WORDS];
+	int from;
+	build_key(p, idx, vlan_mask, kw, &from);
+	/* 51 bits: exact in JSON numbers read as doubles; never 0 */
+	return (wc_flow_key_hash64_words(kw) & ((1ULL << 51) - 1)) | 1;
+}
+
 /* Time in the current state, up to now, into its total. */
 static void state_account(struct wc_flow *f, uint64_t now)
 {
@@ -1031,7 +1042,7 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 					 k.proto == 6 ? WC_LIST_TCP_OPENING : WC_LIST_OTHER);
 		if (!f)
 			return;
-		f->id = wc_flow_id(p, idx, w->vlan_mask);
+		f->id = wc_track_flow_id(p, idx, w->vlan_mask);
 		wc_worker_flow_adopt(w, f);
 		f->first_frame = p->frame_no;
 		f->syn_to_synack_us = f->synack_to_ack_us = UINT32_MAX;

@@ -135,6 +135,11 @@ int wc_track_link(struct wc_worker *workers, unsigned n);
 void wc_track_fini(struct wc_worker *w);
 /* Returns 1 when the packet is tracked (hint filled, index slot prefetched). */
 int wc_track_prepare(struct wc_worker *w, const struct wc_pkt *p, struct wc_track_hint *h);
+/* The flow_id of events about IP layer idx of p: a hash of the flow key
+ * that layer has (the tracked layer: its flow's key), so it names one
+ * flow of the table and is the same in every worker; 0 when p has no
+ * such layer. */
+uint64_t wc_track_flow_id(const struct wc_pkt *p, unsigned idx, uint16_t vlan_mask);
 /* A few packets before wc_track_packet (the worker's prefetch distance):
  * prefetch the flow entry's lines the analysis of this packet reads (the
  * table's first line, the flow-wide line and each direction's hot line:

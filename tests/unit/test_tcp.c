@@ -809,8 +809,8 @@ static void test_state_durations_long(void **state)
 /* ------------------------------------------------------------------ */
 /* Rate limit                                                          */
 
-/* The flow id the worker gives a connection (wc_flow_id of its decoded
- * frame). */
+/* The flow id the worker gives a connection (wc_track_flow_id of its
+ * decoded frame). */
 static uint64_t conn_flow_id(const struct conn *c)
 {
 	struct seg s = {.fam = c->fam, .src = c->cip, .dst = c->sip, .sp = c->cport,
@@ -822,7 +822,7 @@ static uint64_t conn_flow_id(const struct conn *c)
 	static struct wc_pkt p;
 	wc_decode(&p, &v, 1, &dc);
 	assert_true(p.has_l4);
-	uint64_t id = wc_flow_id(&p, p.l4_ip_idx, 0xffff);
+	uint64_t id = wc_track_flow_id(&p, p.l4_ip_idx, 0xffff);
 	free(b);
 	return id;
 }
@@ -874,6 +874,80 @@ static void test_rate_limit_per_flow_exact(void **state)
 	assert_int_equal(X.wk[0].ctr->anomalies[WC_ANOM_RTO_RETRANSMISSION], 50);
 	assert_int_equal(ctal(flow_of(&a))->rto_retx, 25);
 	assert_int_equal(ctal(flow_of(&b))->rto_retx, 25);
+}
+
+/* ------------------------------------------------------------------ */
+/* Flow ids                                                            */
+
+/* An ICMP echo request (type 8) or reply (0) from src to dst, IPv4, with
+ * 32 payload bytes; the ICMP checksum is the RFC 1071 sum, XOR 0x5a5a
+ * when bad. */
+static uint64_t send_echo(const char *src, const char *dst, uint8_t type, uint16_t id,
+			  uint16_t seq, uint64_t t_us, int bad)
+{
+	uint8_t b[14 + 20 + 8 + 32] = {0};
+	memcpy(b, MAC_B, 6);
+	memcpy(b + 6, MAC_A, 6);
+	wr16(b + 12, 0x0800);
+	uint8_t *ip = b + 14, *ic = ip + 20;
+	ip[0] = 0x45;
+	wr16(ip + 2, 20 + 8 + 32);
+	ip[8] = 64;
+	ip[9] = 1;
+	assert_int_equal(inet_pton(AF_INET, src, ip + 12), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, ip + 16), 1);
+	wr16(ip + 10, (uint16_t)~ones_sum(ip, 20, 0));
+	ic[0] = type;
+	wr16(ic + 4, id);
+	wr16(ic + 6, seq);
+	for (unsigned i = 0; i < 32; i++)
+		ic[8 + i] = (uint8_t)i;
+	uint16_t c = (uint16_t)~ones_sum(ic, 8 + 32, 0);
+	wr16(ic + 2, bad ? c ^ 0x5a5a : c);
+	struct wc_pkt_view v = {.data = b, .caplen = sizeof(b), .wirelen = sizeof(b),
+				.ts_ns = T0 + t_us * 1000, .frame_no = ++X.frame_no};
+	wc_worker_process(&X.wk[X.on], &v, 1);
+	return v.frame_no;
+}
+
+/* Two pings at once between the same hosts (echo identifiers 0x1111 and
+ * 0x2222) are two flows, keyed by the identifier: each has its own RTT
+ * and its own flow_id, and the anomaly of one names that one's flow_id
+ * (a flow_id made without the identifier gave both records the same). */
+static void test_flow_id_names_one_flow(void **state)
+{
+	(void)state;
+	for (uint16_t k = 0; k < 3; k++) {
+		uint64_t t = k * SEC;
+		send_echo("10.0.0.1", "10.0.0.2", 8, 0x1111, k, t, 0);
+		send_echo("10.0.0.1", "10.0.0.2", 8, 0x2222, k, t + 100, 0);
+		send_echo("10.0.0.2", "10.0.0.1", 0, 0x1111, k, t + 1000, 0);
+		send_echo("10.0.0.2", "10.0.0.1", 0, 0x2222, k, t + 2100, k == 2);
+	}
+	finish();
+
+	const struct wc_event *f1 = NULL, *f2 = NULL, *bad = NULL;
+	for (size_t i = 0; i < X.nev; i++) {
+		const struct wc_event *e = &X.ev[i];
+		if (e->kind == WC_EVENT_FLOW && e->sport == 0x1111)
+			f1 = e;
+		else if (e->kind == WC_EVENT_FLOW && e->sport == 0x2222)
+			f2 = e;
+		else if (e->kind == WC_EVENT_ANOMALY &&
+			 e->u.anomaly.type == WC_ANOM_ICMP_CHECKSUM_BAD)
+			bad = e;
+	}
+	if (!f1 || !f2 || !bad)
+		dump_events();
+	assert_non_null(f1);
+	assert_non_null(f2);
+	assert_non_null(bad);
+	assert_true(f1->flow_id != f2->flow_id);
+	assert_int_equal(bad->flow_id, f2->flow_id);
+	assert_int_equal(f1->u.flow.rtt_samples, 3);
+	assert_int_equal(f1->u.flow.rtt_min_us, 1000);
+	assert_int_equal(f2->u.flow.rtt_samples, 2); /* the corrupt reply is no sample */
+	assert_int_equal(f2->u.flow.rtt_max_us, 2000);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2159,6 +2233,7 @@ int main(void)
 		T(test_ecn_accecn),
 		T(test_state_durations_long),
 		T(test_rate_limit_per_flow_exact),
+		T(test_flow_id_names_one_flow),
 		T(test_rst_after_exchange),
 		T(test_rst_after_first_data),
 		T(test_rst_after_first_data_midstream),
