@@ -874,11 +874,16 @@ static void tcp_segment(struct wc_worker *w, const struct wc_pkt *p, unsigned id
 				rev->timers &= (uint8_t)~WC_TM_STALL;
 			}
 		}
-		/* the handshake completes only with an in-window ACK: the server
-		 * drops one whose sequence number is elsewhere */
+		/* the handshake completes with an ACK of the SYN-ACK whose
+		 * sequence number is in the window the SYN-ACK offered (RFC 793
+		 * §3.9; Linux's tcp_check_req), so also with data after a hole
+		 * when the bare ACK and the first segment were lost before the
+		 * probe, as Wireshark's initial_rtt counts it; the server drops
+		 * one whose sequence number is elsewhere */
+		uint32_t off = seq - (dt->isn + 1);
 		if (f->state == WC_TCP_SYN_RECEIVED && from == f->client &&
 		    (rev->flags & WC_DIR_SYN) && ack == rt->isn + 1 && !(fl & TH_SYN) &&
-		    (!(dir->flags & WC_DIR_SYN) || seq == dt->isn + 1)) {
+		    (!(dir->flags & WC_DIR_SYN) || off == 0 || off < rev->win)) {
 			if (f->synack_ns) {
 				uint64_t us = (now - f->synack_ns) / 1000;
 				f->synack_to_ack_us = us > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)us;

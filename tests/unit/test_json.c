@@ -82,6 +82,51 @@ static void test_timestamp_and_proto(void **state)
 	assert_string_equal(eve_proto_name(132, pb, sizeof(pb)), "132");
 }
 
+/* The flow record's ECN keys: the handshake's negotiation as tcp.ecn and
+ * each direction's marks and flags (the flags of a flow as track.c sets
+ * them). */
+static void test_flow_ecn_keys(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t flags;
+		const char *want;
+	} cases[] = {
+		{0, "\"ecn\":\"none\""},
+		{WC_FLOW_ECN_SETUP, "\"ecn\":\"refused\""},
+		{WC_FLOW_ECN_SETUP | WC_FLOW_ECN_CLASSIC, "\"ecn\":\"rfc3168\""},
+		{WC_FLOW_ECN_SETUP | WC_FLOW_ACCECN, "\"ecn\":\"accecn\""},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct wc_event e;
+		memset(&e, 0, sizeof(e));
+		e.kind = WC_EVENT_FLOW;
+		e.family = 4;
+		e.proto = 6;
+		e.u.flow.key.family = 4;
+		e.u.flow.key.proto = 6;
+		e.u.flow.flags = cases[i].flags;
+		e.u.flow.client = 1;
+		e.u.flow.tally[1].ecn_ect = 300;
+		e.u.flow.tally[1].ecn_ce = 7;
+		e.u.flow.tally[1].cwr = 2;
+		e.u.flow.tally[0].ece = 5;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		eve_write_flow(f, &e);
+		fclose(f);
+		if (!strstr(buf, cases[i].want))
+			fail_msg("%s not in %s", cases[i].want, buf);
+		assert_non_null(strstr(buf, "\"toserver\":{"));
+		const char *ts = strstr(buf, "\"toserver\":{"), *tc = strstr(buf, "\"toclient\":{");
+		assert_non_null(tc);
+		assert_non_null(strstr(ts, "\"ecn_ect\":300,\"ecn_ce\":7,\"ece\":0,\"cwr\":2"));
+		assert_non_null(strstr(tc, "\"ecn_ect\":0,\"ecn_ce\":0,\"ece\":5,\"cwr\":0"));
+		free(buf);
+	}
+}
+
 /* ---- hostile bytes through the EVE writers ---------------------------
  * A strict RFC 8259 validator of its own (not json.c's logic): one value
  * per line, strings without raw control bytes, valid escapes, valid UTF-8
@@ -434,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_timestamp_and_proto),
+		cmocka_unit_test(test_flow_ecn_keys),
 		cmocka_unit_test(test_validator),
 		cmocka_unit_test(test_hostile_header_strings),
 		cmocka_unit_test(test_hostile_events),

@@ -667,6 +667,33 @@ static void full_exchange(int fam)
 	assert_int_equal(X.wk[0].ctr->packets, 9);
 }
 
+/* The client's bare ACK and its first data segment were lost before the
+ * probe: the second segment (after a hole) still acknowledges the SYN-ACK
+ * within the window it offered, which completes the handshake for the
+ * server (RFC 793 §3.9, Linux's tcp_check_req) and for Wireshark's
+ * initial_rtt: synack_to_ack_us ends there, not at the resend of the
+ * first segment. (The out-of-window case stays half-open: the peer
+ * corpus's tcp-session-stream-out-of-window.) */
+static void test_handshake_ack_lost_before_probe(void **state)
+{
+	(void)state;
+	struct conn c;
+	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	C_(&c, 0, TF_SYN, 0);
+	S_(&c, 1000, TF_SYN | TF_ACK, 0);
+	uint32_t first = c.cnxt;
+	c.cnxt += 100; /* the ACK and a 100-byte segment, never seen */
+	C_(&c, 4000, PA, 100);
+	xmit(&c, 1, 9000, PA, first, c.snxt, c.cwin, 100, -1, 0); /* the resend */
+	S_(&c, 9500, TF_ACK, 0);
+	finish();
+
+	const struct wc_flow *f = &flow_of(&c)->u.flow;
+	assert_int_equal(f->syn_to_synack_us, 1000);
+	assert_int_equal(f->synack_to_ack_us, 3000);
+	assert_true(f->flags & WC_FLOW_ESTABLISHED_ONCE);
+}
+
 static void test_full_exchange_v4(void **state)
 {
 	(void)state;
@@ -2227,6 +2254,7 @@ int main(void)
 	wc_csum_init();
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_handshake_ack_lost_before_probe),
 		T(test_full_exchange_v4),
 		T(test_full_exchange_v6),
 		T(test_ecn_rfc3168),
