@@ -205,7 +205,9 @@ struct wc_flow {
 	uint64_t synack_ns;
 	uint32_t ttfb_us;                            /* UINT32_MAX = unknown */
 	/* per-packet anomaly events let through so far, per rate-limited
-	 * type (the worker's rate limit, worker.c) */
+	 * type (the worker's rate limit, worker.c): the worker's own
+	 * bookkeeping, written also outside the sequence lock (for the
+	 * anomalies found before the tracker runs); readers ignore it */
 	uint8_t events[WC_FLOW_EVENT_TYPES];
 	uint64_t first_data_ns[2]; /* per key side, valid with its WC_TM_DATA */
 	/* time in each state: 64 bits, as a connection can stay established
