@@ -714,11 +714,10 @@ static void test_full_exchange_v6(void **state)
  * until the client's next segment, which carries CWR (RFC 3168 §6.1.2).
  * The SYNs' ECE and CWR are the negotiation, not congestion. 300
  * segments: more than the 255 an 8-bit counter held. */
-static void test_ecn_rfc3168(void **state)
+static void ecn_rfc3168(const char *cip, const char *sip)
 {
-	(void)state;
 	struct conn c;
-	conn_init(&c, "10.0.0.1", 40000, "10.0.0.2", 80);
+	conn_init(&c, cip, 40000, sip, 80);
 	C_(&c, 0, TF_SYN | TF_ECE | TF_CWR, 0);
 	S_(&c, 1000, TF_SYN | TF_ACK | TF_ECE, 0);
 	C_(&c, 1500, TF_ACK, 0);
@@ -761,6 +760,19 @@ static void test_ecn_rfc3168(void **state)
 	assert_int_equal(stal(e)->cwr, 0);
 	assert_int_equal(stal(e)->ecn_ect + stal(e)->ecn_ce, 0);
 	expect_anom(WC_ANOM_RTO_RETRANSMISSION, 0);
+}
+
+static void test_ecn_rfc3168_v4(void **state)
+{
+	(void)state;
+	ecn_rfc3168("10.0.0.1", "10.0.0.2");
+}
+
+/* the ECN field in the IPv6 traffic class (RFC 8200 §7) */
+static void test_ecn_rfc3168_v6(void **state)
+{
+	(void)state;
+	ecn_rfc3168("2001:db8::1", "2001:db8::2");
 }
 
 /* AccECN (RFC 9768): the SYN sets AE, CWR and ECE; the SYN-ACK answers
@@ -2257,7 +2269,8 @@ int main(void)
 		T(test_handshake_ack_lost_before_probe),
 		T(test_full_exchange_v4),
 		T(test_full_exchange_v6),
-		T(test_ecn_rfc3168),
+		T(test_ecn_rfc3168_v4),
+		T(test_ecn_rfc3168_v6),
 		T(test_ecn_accecn),
 		T(test_state_durations_long),
 		T(test_rate_limit_per_flow_exact),
