@@ -32,9 +32,9 @@ INCIDENTS = ("offload_corruption", "synack_unexpected_source", "rst_after_first_
 
 # per-direction ECN counters of the flow record and tshark's filter for
 # them (SYNs carry the negotiation, not congestion)
-ECN_FILTERS = {
-    "ecn_ect": "(ip.dsfield.ecn == 1 || ip.dsfield.ecn == 2)",
-    "ecn_ce": "ip.dsfield.ecn == 3",
+ECN_FILTERS = {  # %s: ip.dsfield (IPv4) or ipv6.tclass
+    "ecn_ect": "(%s.ecn == 1 || %s.ecn == 2)",
+    "ecn_ce": "%s.ecn == 3",
     "ece": "tcp.flags.ece == 1 && tcp.flags.syn == 0",
     "cwr": "tcp.flags.cwr == 1 && tcp.flags.syn == 0",
 }
@@ -43,10 +43,11 @@ ECN_FILTERS = {
 def check_ecn(cap, flow, check):
     check(flow["tcp"].get("ecn") == "rfc3168",
           "ECN negotiated: wirecheck %s, rfc3168 wanted" % flow["tcp"].get("ecn"))
+    ip, ecn = ("ipv6", "ipv6.tclass") if ":" in flow["src_ip"] else ("ip", "ip.dsfield")
     for side, src in (("toserver", flow["src_ip"]), ("toclient", flow["dest_ip"])):
         for k, flt in ECN_FILTERS.items():
             ours = flow["tcp"][side][k]
-            theirs = tshark_count(cap, "ip.src == %s && %s" % (src, flt))
+            theirs = tshark_count(cap, "%s.src == %s && %s" % (ip, src, flt.replace("%s", ecn)))
             check(ours == theirs, "%s.%s: wirecheck %d, tshark %d" % (side, k, ours, theirs))
     t = flow["tcp"]
     for side, k in (("toserver", "ecn_ce"), ("toclient", "ece"), ("toserver", "cwr")):

@@ -20,7 +20,7 @@
  *                     wire back to back.
  *   tc/ce             tc egress on the sending veth: CE ("congestion
  *                     experienced", RFC 3168) on CE_PER_MILLE of the
- *                     ECN-capable IPv4 packets, as an AQM on the path marks
+ *                     ECN-capable packets, as an AQM on the path marks
  *                     them: the receiver echoes ECE, the sender answers CWR.
  *
  * A copy carries skb->mark DUP_MARK so that it is not impaired again. No
@@ -109,18 +109,29 @@ int impair_dup_wire(struct __sk_buff *skb)
 SEC("tc/ce")
 int impair_ce(struct __sk_buff *skb)
 {
-	__u8 w[2], v[2]; /* version/IHL and TOS: the header checksum's word */
-	if (skb->protocol != bpf_htons(ETH_P_IP) || bpf_skb_load_bytes(skb, ETH_HLEN, w, 2))
+	__u8 w[2], v[2];
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, w, 2))
 		return TC_ACT_OK;
-	if (!(w[1] & 3) || (w[1] & 3) == 3 || !chosen_per_mille(CE_PER_MILLE))
-		return TC_ACT_OK; /* not ECN-capable, or already CE */
-	v[0] = w[0];
-	v[1] = w[1] | 3;
-	__u16 from, to;
-	__builtin_memcpy(&from, w, 2);
-	__builtin_memcpy(&to, v, 2);
-	bpf_l3_csum_replace(skb, ETH_HLEN + 10, from, to, 2);
-	bpf_skb_store_bytes(skb, ETH_HLEN, v, 2, 0);
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		/* version/IHL and TOS: one word of the header checksum */
+		if (!(w[1] & 3) || (w[1] & 3) == 3 || !chosen_per_mille(CE_PER_MILLE))
+			return TC_ACT_OK; /* not ECN-capable, or already CE */
+		v[0] = w[0];
+		v[1] = w[1] | 3;
+		__u16 from, to;
+		__builtin_memcpy(&from, w, 2);
+		__builtin_memcpy(&to, v, 2);
+		bpf_l3_csum_replace(skb, ETH_HLEN + 10, from, to, 2);
+		bpf_skb_store_bytes(skb, ETH_HLEN, v, 2, 0);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		/* the traffic class's ECN bits are bits 4-5 of the second
+		 * byte; no header checksum, and TCP's does not cover them */
+		__u8 ecn = (w[1] >> 4) & 3;
+		if (!ecn || ecn == 3 || !chosen_per_mille(CE_PER_MILLE))
+			return TC_ACT_OK;
+		v[1] = w[1] | 0x30;
+		bpf_skb_store_bytes(skb, ETH_HLEN + 1, &v[1], 1, 0);
+	}
 	return TC_ACT_OK;
 }
 

@@ -13,7 +13,7 @@
 # the probe. Scenarios (tcp_peer.py): bulk transfers with each impairment,
 # two over IPv6, one with TSO/GSO on (super-frames), request/response with loss, a slow
 # reader (zero windows, window-full), an idle connection with keep-alives,
-# an RFC 3168 ECN connection whose data gets CE marks on the way (tc egress
+# RFC 3168 ECN connections (IPv4, IPv6) whose data gets CE marks on the way (tc egress
 # on the client's veth: the server's kernel echoes ECE, the client's answers
 # CWR).
 # For each capture check_tcp_kernel.py requires every counter of
@@ -140,6 +140,7 @@ scenario late-duplicates off tc/dup_late bulk 2000000 spurious_retransmissions
 scenario wire-duplicates-tso on tc/dup_wire bulk 4000000 retransmissions
 scenario rr-loss-after-probe off tc/drop rr 400 rto_retransmissions
 scenario ecn-ce-marks off tc/ce bulk 2000000 ecn
+scenario ecn-ce-marks-ipv6 off tc/ce bulk 2000000 ecn fd00:197::1
 scenario slow-reader off none slow 300000 zero_windows,window_full
 scenario keepalives off none ka 3 keepalives
 
