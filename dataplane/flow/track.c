@@ -1025,7 +1025,12 @@ void wc_track_packet(struct wc_worker *w, const struct wc_pkt *p,
 	int from = hint->from;
 	uint32_t h = hint->hash;
 	int bad = packet_is_bad(p);
-	struct wc_flow *f = wc_flow_table_lookup(t->table, &k, h);
+	/* an anomaly of this packet before the tracker may have looked its
+	 * flow up already (the worker's rate limit): nothing has changed the
+	 * table since */
+	struct wc_flow *f = w->cur_hint == hint && w->cur_flow_known
+				    ? w->cur_flow
+				    : wc_flow_table_lookup(t->table, &k, h);
 	if (f && wc_flow_table_idle_expired(t->table, f, p->ts_ns)) {
 		/* idle past its timeout before this packet: it ended then, the
 		 * same whether or not a burst boundary fell in between */
